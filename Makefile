@@ -1,0 +1,44 @@
+# Guabang: the commands an operator and a developer need. Run `make help` for the list.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test unit integration e2e up down lint clean
+
+help:
+	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
+	@echo "make test   run every test against the local RabbitMQ and Redis"
+	@echo "make install | unit | integration | e2e | up | down | lint | clean"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/guabang start
+
+test: install
+	$(BIN)/pytest tests
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+e2e: install
+	$(BIN)/pytest tests/e2e
+
+up:
+	docker compose up --build
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,86 @@
+"""`guabang`: the operator's command line (CONTRACT §3 Running it)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from services.runner import SERVICES
+
+
+def _keys_create(args) -> int:
+    from pydantic import ValidationError
+
+    from services.common.config import Settings
+    from services.common.redis_provider import connect
+    from services.common.schemas import ApiKeyRequest
+    from services.gateway.keys import ApiKeys
+
+    try:
+        ApiKeyRequest(principal=args.principal)
+    except ValidationError:
+        print(f"not a principal: {args.principal!r} (admin, department:<code>, "
+              "township:<9 digits> or inspector:<name>)", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    created = ApiKeys(connect(settings.redis_url), settings.admin_token).create(args.principal)
+    print(json.dumps(created) if args.json else created["key"])
+    return 0
+
+
+def _dlq(args) -> int:
+    from services.common import dlq
+    from services.common.config import Settings
+
+    settings = Settings.from_env()
+    if args.action == "list":
+        parked = dlq.list_parked(settings.amqp_uri)
+        for entry in parked:
+            print(json.dumps(entry, ensure_ascii=False))
+        print(f"{len(parked)} parked message(s)", file=sys.stderr)
+    else:
+        count = dlq.replay(settings.amqp_uri, limit=args.limit)
+        print(f"replayed {count} message(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="guabang", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the named services in one process")
+    run.add_argument("services", nargs="+", choices=SERVICES, metavar="SERVICE",
+                     help=f"one or more of: {', '.join(SERVICES)}")
+
+    start = commands.add_parser("start", help="run every service, each in its own process")
+    start.add_argument("services", nargs="*", metavar="SERVICE",
+                       help=f"some of: {', '.join(SERVICES)} (default: all)")
+
+    keys = commands.add_parser("keys", help="API keys")
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    create = key_commands.add_parser("create", help="print a new API key for PRINCIPAL")
+    create.add_argument("principal", help="admin, department:<code>, township:<code> or "
+                                          "inspector:<name>")
+    create.add_argument("--json", action="store_true", help="print id, principal and key")
+
+    dlq = commands.add_parser("dlq", help="messages parked after their handler kept failing")
+    dlq.add_argument("action", choices=("list", "replay"))
+    dlq.add_argument("--limit", type=int, default=None, help="replay at most this many")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from services.runner import run_in_process
+        return run_in_process(args.services)
+    if args.command == "start":
+        from services.runner import start_all
+        unknown = set(args.services) - set(SERVICES)
+        if unknown:
+            parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
+        return start_all(args.services)
+    if args.command == "keys":
+        return _keys_create(args)
+    return _dlq(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Configuration from the environment, with defaults that work on a developer's machine."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _float_list(raw: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    admin_token: str | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+    # Bound on every synchronous call between services, so a stopped service gives 503, not a hang.
+    rpc_timeout: float = 5.0
+    # Delays (seconds) before each retry of a failed event handler; then the message is parked.
+    handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0))
+    max_body_bytes: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            amqp_uri=env.get("AMQP_URI", defaults.amqp_uri),
+            redis_url=env.get("REDIS_URL", defaults.redis_url),
+            admin_token=env.get("GUABANG_ADMIN_TOKEN") or None,
+            http_host=env.get("GUABANG_HTTP_HOST", defaults.http_host),
+            http_port=int(env.get("GUABANG_HTTP_PORT", defaults.http_port)),
+            rpc_timeout=float(env.get("GUABANG_RPC_TIMEOUT", defaults.rpc_timeout)),
+            handler_retry_delays=_float_list(env["GUABANG_HANDLER_RETRY_DELAYS"])
+            if "GUABANG_HANDLER_RETRY_DELAYS" in env
+            else defaults.handler_retry_delays,
+        )
+
+    def nameko_config(self) -> dict:
+        """The dict nameko's containers read; our own extensions read `GUABANG` from it."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.http_port}",
+            "serializer": "json",
+            # Retry publishes briefly when the broker blips instead of failing the request.
+            "PREFETCH_COUNT": 20,
+            "GUABANG": self,
+        }
+
+
+def settings_of(container) -> Settings:
+    """The Settings a running container was started with (env defaults when absent)."""
+    return container.config.get("GUABANG") or Settings.from_env()

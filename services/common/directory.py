@@ -1,0 +1,76 @@
+"""A service's own copy of the directory it needs, kept from the assignment service's events.
+
+Services never read each other's keys: resources and notifications each project
+`assignment.*_registered` events into their own hash. A miss (a village registered a moment
+ago, its event not yet here) falls back to an RPC to the assignment service, the owner.
+"""
+from __future__ import annotations
+
+import json
+
+import redis
+
+from services.common.events import Envelope
+from services.common.idempotency import PROCESSED_TTL, processed_key
+
+KINDS = {
+    "assignment.township_registered": "township",
+    "assignment.village_registered": "village",
+    "assignment.department_registered": "department",
+}
+
+# Store the record only if it is newer than the one held: projections receive events out of order.
+_UPSERT_IF_NEWER = """
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+    local revision = cjson.decode(held)['revision']
+    if revision and revision >= tonumber(ARGV[3]) then
+        redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+        return 0
+    end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+return 1
+"""
+
+
+class DirectoryProjection:
+    def __init__(self, client: redis.Redis, service: str):
+        self.redis = client
+        self.service = service
+        self._upsert = client.register_script(_UPSERT_IF_NEWER)
+
+    def _key(self, kind: str) -> str:
+        return f"{self.service}:directory:{kind}"
+
+    def apply(self, envelope: Envelope, consumer: str) -> bool:
+        """Project a directory event; idempotent, and an older revision never replaces a newer."""
+        kind = KINDS[envelope.type]
+        record = envelope.data
+        return bool(self._upsert(
+            keys=[self._key(kind), processed_key(consumer, envelope.event_id)],
+            args=[record["code"], json.dumps(record, ensure_ascii=False), record["revision"],
+                  PROCESSED_TTL],
+        ))
+
+    def remember(self, kind: str, record: dict) -> None:
+        """Keep a record fetched from the owner by RPC (revision-checked like an event)."""
+        self._upsert(
+            keys=[self._key(kind), f"{self.service}:directory:fetched"],
+            args=[record["code"], json.dumps(record, ensure_ascii=False),
+                  record.get("revision", 0), 60],
+        )
+
+    def get(self, kind: str, code: str) -> dict | None:
+        raw = self.redis.hget(self._key(kind), code)
+        return json.loads(raw) if raw else None
+
+    def resolve(self, kind: str, code: str, fetch) -> dict | None:
+        """The projected record, else the owner's (via `fetch(kind, code)`), else None."""
+        record = self.get(kind, code)
+        if record is None:
+            record = fetch(kind, code)
+            if record is not None:
+                self.remember(kind, record)
+        return record

@@ -1,0 +1,120 @@
+"""The event contract (CONTRACT §4): one envelope, and one pydantic model per event type.
+
+This module is the only place an event is defined. Producers build events with `make_event`,
+consumers read them with `Envelope.model_validate` and `data_of`. The JSON schemas of all of
+them are snapshotted by tests/unit/test_event_schemas.py, so a breaking change fails a test.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC timestamp with milliseconds, e.g. 2026-11-26T08:00:00.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    type: str = Field(pattern=r"^[a-z]+\.[a-z_]+$")
+    occurred_at: str
+    producer: str
+    schema_version: int = SCHEMA_VERSION
+    township_code: str | None = None
+    village_code: str | None = None
+    data: dict[str, Any]
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- assignment -------------------------------------------------------------------------------
+
+class TownshipRegistered(EventData):
+    code: str
+    name: str
+    county_code: str
+    revision: int
+
+
+class VillageRegistered(EventData):
+    code: str
+    name: str
+    township_code: str
+    hardship: int
+    tags: list[str]
+    # Grows with every change of the village, so a projection never applies an older copy.
+    revision: int
+
+
+class DepartmentRegistered(EventData):
+    code: str
+    name: str
+    level: Literal["province", "city", "county"]
+    revision: int
+
+
+# --- resources --------------------------------------------------------------------------------
+
+class PoolIncreased(EventData):
+    department_code: str
+    kind: str
+    unit: str
+    quantity: str
+    note: str | None = None
+
+
+class CommitmentCreated(EventData):
+    id: str
+    department_code: str
+    village_code: str
+    township_code: str
+    kind: str
+    unit: str
+    quantity: str
+    status: Literal["committed"]
+    need_id: str | None = None
+    note: str | None = None
+    created_at: str
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    "assignment.township_registered": TownshipRegistered,
+    "assignment.village_registered": VillageRegistered,
+    "assignment.department_registered": DepartmentRegistered,
+    "resources.pool_increased": PoolIncreased,
+    "resources.commitment_created": CommitmentCreated,
+}
+
+
+def make_event(event_type: str, data: EventData, township_code: str | None = None,
+               village_code: str | None = None) -> Envelope:
+    expected = EVENT_TYPES[event_type]
+    if not isinstance(data, expected):
+        raise TypeError(f"{event_type} carries {expected.__name__}, not {type(data).__name__}")
+    return Envelope(
+        event_id=str(uuid.uuid4()),
+        type=event_type,
+        occurred_at=utc_now(),
+        producer=event_type.split(".", 1)[0],
+        township_code=township_code,
+        village_code=village_code,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def data_of(envelope: Envelope) -> EventData:
+    """The typed payload of a known event type (ValueError for an unknown one)."""
+    model = EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise ValueError(f"unknown event type {envelope.type!r}")
+    return model.model_validate(envelope.data)

@@ -1,0 +1,170 @@
+"""The transactional outbox (ENGINEERING rule 1: no dual write).
+
+A service stores an event in its outbox list in the same MULTI/EXEC or Lua call that stores the
+state the event describes. The relay, running inside the service, publishes the outbox in order
+with publisher confirms and removes an entry only after the broker confirmed it. A crash between
+confirm and removal publishes the entry again; consumers are idempotent on `event_id`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import eventlet
+from eventlet.event import Event
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+
+from services.common.config import settings_of
+from services.common.events import Envelope
+from services.common.redis_provider import connect
+from services.common.topology import EVENTS
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+IDLE_WAIT = 0.1  # seconds between polls when nothing woke the relay
+LOCK_TTL_MS = 10_000
+
+# Remove the first `n` entries only while this relay still holds the lock: with the lock lost,
+# another relay may already have removed them, and trimming again would drop unpublished events.
+_TRIM_IF_OWNER = """
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+    redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+    return 1
+end
+return 0
+"""
+
+_REFRESH_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return 0
+"""
+
+_bells: dict[str, Event] = {}
+
+
+def outbox_key(service: str) -> str:
+    return f"{service}:outbox"
+
+
+def serialize(envelope: Envelope) -> str:
+    return envelope.model_dump_json()
+
+
+def ring(service: str) -> None:
+    """Tell this process's relay that the outbox has new entries (saves a poll interval)."""
+    bell = _bells.get(service)
+    if bell is not None and not bell.ready():
+        bell.send(True)
+
+
+class OutboxPublisher:
+    """Publishes outbox entries with publisher confirms on one long-lived connection."""
+
+    def __init__(self, amqp_uri: str):
+        self.connection = Connection(amqp_uri, transport_options={"confirm_publish": True})
+        self.producer = None
+
+    def publish(self, raw: str) -> None:
+        envelope = json.loads(raw)
+        if self.producer is None:
+            self.connection.ensure_connection(max_retries=1)
+            self.producer = self.connection.Producer()
+        # With confirm_publish, publish() returns only once the broker has confirmed the message.
+        self.producer.publish(
+            raw,
+            exchange=EVENTS.name,
+            routing_key=envelope["type"],
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=envelope["event_id"],
+            type=envelope["type"],
+        )
+
+    def reset(self) -> None:
+        self.producer = None
+        try:
+            self.connection.close()
+        except Exception:  # closing a broken connection may fail in many ways; it is gone anyway
+            pass
+        self.connection = self.connection.clone()
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs the relay as a greenthread of the service; injects nothing useful to workers."""
+
+    def __init__(self, service: str):
+        self.service = service
+        self.key = outbox_key(service)
+        self.lock_key = f"{self.key}:relay-lock"
+        self.token = uuid.uuid4().hex
+        self._running = False
+        self._thread = None
+
+    def setup(self):
+        settings = settings_of(self.container)
+        self.redis = connect(settings.redis_url)
+        self.publisher = OutboxPublisher(settings.amqp_uri)
+        self.trim = self.redis.register_script(_TRIM_IF_OWNER)
+        self.refresh = self.redis.register_script(_REFRESH_IF_OWNER)
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        bell = _bells.get(self.service)
+        if bell is not None and not bell.ready():
+            bell.send(False)
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _run(self):
+        while self._running:
+            try:
+                published = self.drain_once()
+            except Exception:
+                log.exception("outbox relay of %s failed; retrying", self.service)
+                self.publisher.reset()
+                eventlet.sleep(1.0)
+                continue
+            if not published:
+                self._wait_for_bell()
+
+    def _wait_for_bell(self):
+        bell = _bells.get(self.service)
+        if bell is None or bell.ready():
+            bell = _bells[self.service] = Event()
+        with eventlet.Timeout(IDLE_WAIT, False):
+            bell.wait()
+
+    def _hold_lock(self) -> bool:
+        if self.redis.set(self.lock_key, self.token, nx=True, px=LOCK_TTL_MS):
+            return True
+        return bool(self.refresh(keys=[self.lock_key], args=[self.token, LOCK_TTL_MS]))
+
+    def drain_once(self) -> int:
+        """Publish one batch from the head of the outbox; returns how many were published."""
+        if not self._hold_lock():
+            return 0  # another replica's relay is draining this outbox
+        entries = self.redis.lrange(self.key, 0, BATCH - 1)
+        for raw in entries:
+            self.publisher.publish(raw)
+        if entries:
+            self.trim(keys=[self.key, self.lock_key], args=[self.token, len(entries), LOCK_TTL_MS])
+        return len(entries)

@@ -1,0 +1,87 @@
+"""Failures as RFC 9457 problem details, raised anywhere and answered by the gateway.
+
+`Problem` survives a nameko RPC hop intact: `deserialize_to_instance` makes the caller raise the
+same class with the same arguments instead of a generic RemoteError.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
+from pydantic import BaseModel, ValidationError
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+@deserialize_to_instance
+class Problem(Exception):
+    """A client-visible failure: `type` is a stable slug such as `insufficient-pool`."""
+
+    def __init__(self, status: int, type: str, detail: str, errors: list | None = None,
+                 extra: dict | None = None):
+        status = int(status)  # an RPC hop may hand the arguments back as strings
+        super().__init__(status, type, detail, errors or [], extra or {})
+        self.status = status
+        self.type = type
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra or {}
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.status, "Error")
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "errors": self.errors,
+        }
+        body.update(self.extra)
+        return body
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.type}: {self.detail}"
+
+
+def not_found(what: str, key: str) -> Problem:
+    return Problem(404, "not-found", f"{what} {key!r} does not exist")
+
+
+def conflict(type: str, detail: str, **extra: Any) -> Problem:
+    return Problem(409, type, detail, extra=extra)
+
+
+def invalid(detail: str, loc: list | None = None, type: str = "validation-failed") -> Problem:
+    return Problem(422, type, detail, errors=[{"loc": loc or [], "msg": detail}])
+
+
+def from_validation_error(exc: ValidationError, prefix: tuple = ("body",)) -> Problem:
+    errors = [
+        {"loc": [*prefix, *err["loc"]], "msg": err["msg"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+    return Problem(422, "validation-failed", summary, errors=errors)
+
+
+def validated(model: type[BaseModel], body) -> BaseModel:
+    """`body` as a `model`, or a 422 problem listing every field that is wrong."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None

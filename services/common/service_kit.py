@@ -1,0 +1,19 @@
+"""Dependencies every domain service declares: the broker topology, and a liveness answer."""
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc as nameko_rpc
+
+from services.common.config import settings_of
+from services.common.problems import Problem
+from services.common.topology import declare_with
+
+
+class DeclareTopology(DependencyProvider):
+    """Declares every exchange, queue and binding before the service consumes or publishes."""
+
+    def setup(self):
+        declare_with(settings_of(self.container).amqp_uri)
+
+
+def rpc(method):
+    """nameko's @rpc, with a Problem counted as an expected answer (logged without a trace)."""
+    return nameko_rpc(expected_exceptions=(Problem,))(method)

@@ -1,0 +1,1 @@
+"""The one HTTP door: authentication, validation, problem+json, OpenAPI, RPC to the services."""

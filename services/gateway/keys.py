@@ -1,0 +1,54 @@
+"""API keys: random bearer tokens, stored only as their SHA-256 (they are high-entropy, so a
+fast hash is enough), shown once when created, revocable at once."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+
+import redis
+
+from services.common.events import utc_now
+from services.common.ids import new_id
+
+BY_HASH = "gateway:api-keys:by-hash"
+BY_ID = "gateway:api-keys:by-id"
+KEY_PREFIX = "gbk_"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeys:
+    def __init__(self, client: redis.Redis, admin_token: str | None):
+        self.redis = client
+        self.admin_token = admin_token
+
+    def create(self, principal: str) -> dict:
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = {"id": new_id("key"), "principal": principal, "created_at": utc_now()}
+        key_hash = digest(key)
+        with self.redis.pipeline() as pipe:  # MULTI/EXEC: both indexes or neither
+            pipe.hset(BY_HASH, key_hash, json.dumps(record))
+            pipe.hset(BY_ID, record["id"], key_hash)
+            pipe.execute()
+        return {**record, "key": key}
+
+    def revoke(self, key_id: str) -> bool:
+        key_hash = self.redis.hget(BY_ID, key_id)
+        if key_hash is None:
+            return False
+        with self.redis.pipeline() as pipe:
+            pipe.hdel(BY_HASH, key_hash)
+            pipe.hdel(BY_ID, key_id)
+            pipe.execute()
+        return True
+
+    def principal_of(self, key: str) -> str | None:
+        """The principal a presented key stands for, or None for an unknown or revoked key."""
+        if self.admin_token and hmac.compare_digest(key.encode(), self.admin_token.encode()):
+            return "admin"
+        raw = self.redis.hget(BY_HASH, digest(key))
+        return json.loads(raw)["principal"] if raw else None

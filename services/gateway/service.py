@@ -1,0 +1,225 @@
+"""The gateway: every public HTTP endpoint, each a thin call to the service that owns it."""
+from __future__ import annotations
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from services.common.config import settings_of
+from services.common.problems import Problem
+from services.common.redis_provider import connect
+from services.common.schemas import (
+    ApiKey,
+    ApiKeyRequest,
+    Commitment,
+    CommitmentRequest,
+    Department,
+    DepartmentIn,
+    Health,
+    Notification,
+    PoolAddition,
+    PoolItem,
+    Township,
+    TownshipIn,
+    Village,
+    VillageIn,
+    page_of,
+)
+from services.gateway import principals as may
+from services.gateway.http import Call, bearer_token, json_response, route
+from services.gateway.keys import ApiKeys
+from services.gateway.metrics import MetricsProvider
+from services.gateway.openapi import build_openapi
+from services.gateway.principals import Principal
+from services.gateway.rpc import BoundedRpcProxy
+
+DOMAIN_SERVICES = ("assignment", "resources", "notifications")
+PAGING = {"limit": "page size, 1 to 500 (default 50)", "after": "cursor from `next`"}
+
+
+class SettingsProvider(DependencyProvider):
+    def get_dependency(self, worker_ctx):
+        return settings_of(self.container)
+
+
+class KeysProvider(DependencyProvider):
+    def setup(self):
+        settings = settings_of(self.container)
+        self.keys = ApiKeys(connect(settings.redis_url), settings.admin_token)
+
+    def get_dependency(self, worker_ctx):
+        return self.keys
+
+
+def _created(result: dict, name: str):
+    return (201 if result["created"] else 200), result[name]
+
+
+def _replayable(result: dict, name: str) -> Response:
+    # A replayed Idempotency-Key gets the first response: the same body and the same 201.
+    headers = {"Idempotent-Replayed": "true"} if result["replayed"] else None
+    return json_response(result[name], 201, headers)
+
+
+class GatewayService:
+    name = "gateway"
+
+    settings = SettingsProvider()
+    keys: ApiKeys = KeysProvider()
+    metrics = MetricsProvider()
+    assignment = BoundedRpcProxy("assignment")
+    resources = BoundedRpcProxy("resources")
+    notifications = BoundedRpcProxy("notifications")
+
+    def authenticate(self, request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            raise Problem(401, "unauthorized", "send `Authorization: Bearer <api key>`")
+        principal = self.keys.principal_of(token)
+        if principal is None:
+            raise Problem(401, "unauthorized", "unknown or revoked api key")
+        return Principal.parse(principal)
+
+    # --- operations --------------------------------------------------------------------------
+
+    @route("GET", "/health", "Report whether every service answers", allow=None,
+           response=Health, errors=(503,))
+    def health(self, call: Call):
+        pool = eventlet.GreenPool()
+
+        def check(name):
+            try:
+                getattr(self, name).call_within(2.0, "health")
+                return name, "ok"
+            except Problem:
+                return name, "down"
+
+        services = dict(pool.imap(check, DOMAIN_SERVICES))
+        healthy = all(state == "ok" for state in services.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded",
+                                           "services": services}
+
+    @route("GET", "/metrics", "Prometheus metrics", allow=None)
+    def prometheus(self, call: Call):
+        body, content_type = self.metrics.exposition()
+        return Response(body, status=200, content_type=content_type)
+
+    @route("GET", "/openapi.json", "This API, as OpenAPI 3.1", allow=None)
+    def openapi(self, call: Call):
+        return json_response(build_openapi())
+
+    # --- api keys ----------------------------------------------------------------------------
+
+    @route("POST", "/v1/api-keys", "Create an API key", allow=may.admin_only, body=ApiKeyRequest,
+           response=ApiKey, status=201, tag="keys")
+    def create_api_key(self, call: Call):
+        return 201, self.keys.create(call.body.principal)
+
+    @route("DELETE", "/v1/api-keys/<key_id>", "Revoke an API key", allow=may.admin_only,
+           status=204, tag="keys", errors=(404,))
+    def revoke_api_key(self, call: Call, key_id: str):
+        if not self.keys.revoke(key_id):
+            raise Problem(404, "not-found", f"api key {key_id!r} does not exist")
+        return Response(status=204)
+
+    # --- directory ---------------------------------------------------------------------------
+
+    @route("PUT", "/v1/townships/<code>", "Register or update a township", allow=may.admin_only,
+           body=TownshipIn, response=Township, tag="directory")
+    def put_township(self, call: Call, code: str):
+        return _created(self.assignment.put_township(code, call.raw_body), "township")
+
+    @route("GET", "/v1/townships", "List townships", allow=may.anyone,
+           response=page_of(Township), tag="directory", query=PAGING)
+    def list_townships(self, call: Call):
+        if call.principal.kind == "township":  # a township sees itself only
+            return {"items": [self.assignment.get_township(call.principal.code)], "next": None}
+        return self.assignment.list_townships(call.query("after"), call.query("limit"))
+
+    @route("GET", "/v1/townships/<code>", "Read a township",
+           allow=may.any_of(may.township_in_path(), lambda p, *_: p.kind != "township"),
+           response=Township, tag="directory", errors=(404,))
+    def get_township(self, call: Call, code: str):
+        return self.assignment.get_township(code)
+
+    @route("PUT", "/v1/villages/<code>", "Register or update a village", allow=may.admin_only,
+           body=VillageIn, response=Village, tag="directory")
+    def put_village(self, call: Call, code: str):
+        return _created(self.assignment.put_village(code, call.raw_body), "village")
+
+    @route("GET", "/v1/villages", "List villages", allow=may.anyone,
+           response=page_of(Village), tag="directory",
+           query={"township": "only this township's villages", **PAGING})
+    def list_villages(self, call: Call):
+        township = call.query("township")
+        if call.principal.kind == "township":
+            if township not in (None, call.principal.code):
+                raise Problem(403, "forbidden", "a township reads only its own villages")
+            township = call.principal.code
+        return self.assignment.list_villages(township, call.query("after"), call.query("limit"))
+
+    @route("GET", "/v1/villages/<code>", "Read a village", allow=may.anyone, response=Village,
+           tag="directory", errors=(404,))
+    def get_village(self, call: Call, code: str):
+        if call.principal.kind == "township" and not code.startswith(call.principal.code):
+            raise Problem(403, "forbidden", "a township reads only its own villages")
+        return self.assignment.get_village(code)
+
+    @route("PUT", "/v1/departments/<code>", "Register or update a department",
+           allow=may.admin_only, body=DepartmentIn, response=Department, tag="directory")
+    def put_department(self, call: Call, code: str):
+        return _created(self.assignment.put_department(code, call.raw_body), "department")
+
+    @route("GET", "/v1/departments", "List departments", allow=may.anyone,
+           response=page_of(Department), tag="directory", query=PAGING)
+    def list_departments(self, call: Call):
+        return self.assignment.list_departments(call.query("after"), call.query("limit"))
+
+    @route("GET", "/v1/departments/<code>", "Read a department", allow=may.anyone,
+           response=Department, tag="directory", errors=(404,))
+    def get_department(self, call: Call, code: str):
+        return self.assignment.get_department(code)
+
+    # --- pools and commitments ---------------------------------------------------------------
+
+    @route("POST", "/v1/departments/<code>/pool", "Add to a department's pool",
+           allow=may.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
+           tag="resources", errors=(404,))
+    def add_to_pool(self, call: Call, code: str):
+        result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
+        return _replayable(result, "item")
+
+    @route("GET", "/v1/departments/<code>/pool", "Read a department's pool",
+           allow=may.any_of(may.department_in_path(), may.inspector),
+           response=page_of(PoolItem), tag="resources", errors=(404,))
+    def get_pool(self, call: Call, code: str):
+        return {**self.resources.get_pool(code), "next": None}
+
+    @route("POST", "/v1/commitments", "Commit resources to a village",
+           allow=may.department_in_body(), body=CommitmentRequest, response=Commitment,
+           status=201, tag="resources", errors=(409,))
+    def commit_resources(self, call: Call):
+        result = self.resources.commit_resources(call.raw_body, call.idempotency_key)
+        return _replayable(result, "commitment")
+
+    @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=may.anyone,
+           response=Commitment, tag="resources", errors=(404,))
+    def get_commitment(self, call: Call, commitment_id: str):
+        commitment = self.resources.get_commitment(commitment_id)
+        principal = call.principal
+        visible = (principal.is_admin or principal.kind == "inspector"
+                   or principal.is_department(commitment["department_code"])
+                   or principal.is_township(commitment["township_code"]))
+        if not visible:
+            raise Problem(403, "forbidden", f"{principal} may not read this commitment")
+        return commitment
+
+    # --- notifications -----------------------------------------------------------------------
+
+    @route("GET", "/v1/townships/<code>/notifications", "Read a township's inbox",
+           allow=may.any_of(may.township_in_path(), may.inspector),
+           response=page_of(Notification), tag="notifications",
+           query={"unacked": "true: only those not yet acknowledged", **PAGING})
+    def township_inbox(self, call: Call, code: str):
+        unacked = (call.query("unacked") or "").lower() in ("true", "1", "yes")
+        return self.notifications.inbox(code, call.query("after"), call.query("limit"), unacked)

@@ -1,0 +1,1 @@
+"""Department resource pools and the commitments that reserve from them."""

@@ -1,0 +1,126 @@
+"""Starting services: `guabang run` (named services in one process) and `guabang start`
+(every service in its own process, as `make run` does)."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+SERVICES = ("assignment", "resources", "notifications", "gateway")
+
+
+def service_classes(names):
+    from services.assignment.service import AssignmentService
+    from services.gateway.service import GatewayService
+    from services.notifications.service import NotificationsService
+    from services.resources.service import ResourcesService
+
+    known = {
+        "assignment": AssignmentService,
+        "resources": ResourcesService,
+        "notifications": NotificationsService,
+        "gateway": GatewayService,
+    }
+    return [known[name] for name in names]
+
+
+def run_in_process(names: list[str]) -> int:
+    """Run the named services in this process until SIGINT or SIGTERM."""
+    import eventlet
+
+    eventlet.monkey_patch()  # nameko needs it before sockets and threads are made
+
+    import logging
+
+    from nameko.runners import ServiceRunner
+
+    from services.common.config import Settings
+    from services.common.preflight import problems_with
+
+    logging.basicConfig(level=os.environ.get("GUABANG_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    settings = Settings.from_env()
+    found = problems_with(settings)
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return 2
+    runner = ServiceRunner(settings.nameko_config())
+    for cls in service_classes(names):
+        runner.add_service(cls)
+
+    stopping = eventlet.event.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    runner.start()
+    print(f"guabang: running {', '.join(names)}", flush=True)
+    if "gateway" in names:
+        print(f"guabang: HTTP on http://{settings.http_host}:{settings.http_port}", flush=True)
+    waiter = eventlet.spawn(runner.wait)
+    while not stopping.ready() and not waiter.dead:
+        eventlet.sleep(0.2)
+    with eventlet.Timeout(10, False):
+        runner.stop()
+        return 0
+    runner.kill()
+    return 0
+
+
+def start_all(names: list[str] | None = None) -> int:
+    """Each service in its own process, in the foreground; Ctrl-C stops them all."""
+    from services.common.config import Settings
+    from services.common.preflight import problems_with
+
+    names = names or list(SERVICES)
+    env = dict(os.environ)
+    settings = Settings.from_env(env)
+    found = problems_with(settings)
+    if found:
+        print("guabang cannot start:\n" + "\n".join(found), file=sys.stderr)
+        return 2
+    if not env.get("GUABANG_ADMIN_TOKEN"):
+        env["GUABANG_ADMIN_TOKEN"] = "gba_" + secrets.token_urlsafe(24)
+        print("guabang: GUABANG_ADMIN_TOKEN was not set; this run's admin key is\n\n"
+              f"    export ADMIN={env['GUABANG_ADMIN_TOKEN']}\n", flush=True)
+    else:
+        print("guabang: the admin key is the GUABANG_ADMIN_TOKEN you set", flush=True)
+    children = {
+        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], env=env)
+        for name in names
+    }
+
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"guabang: {name} exited with {child.returncode}; stopping the others",
+                      file=sys.stderr, flush=True)
+                exit_code = child.returncode or 1
+                stopping = True
+                break
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return exit_code
