@@ -29,6 +29,10 @@ def service_classes(names):
 
 def run_in_process(names: list[str]) -> int:
     """Run the named services in this process until SIGINT or SIGTERM."""
+    import warnings
+
+    # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
+    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()  # nameko needs it before sockets and threads are made

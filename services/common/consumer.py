@@ -18,7 +18,7 @@ from nameko.messaging import Consumer
 
 from services.common.config import settings_of
 from services.common.events import utc_now
-from services.common.topology import DEAD_LETTER_QUEUE, SUBSCRIPTIONS
+from services.common.topology import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,11 @@ def republish(amqp_uri: str, message, routing_key: str, headers: dict, expiratio
 
 
 class ReliableConsumer(Consumer):
-    def __init__(self, queue_name: str, **kwargs):
-        self.subscription = SUBSCRIPTIONS[queue_name]
-        super().__init__(queue=self.subscription.queue, **kwargs)
+    def __init__(self, subscription: str | Subscription, **kwargs):
+        if isinstance(subscription, str):
+            subscription = SUBSCRIPTIONS[subscription]
+        self.subscription = subscription
+        super().__init__(queue=subscription.queue, **kwargs)
 
     def setup(self):
         self.settings = settings_of(self.container)

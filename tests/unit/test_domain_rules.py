@@ -1,0 +1,98 @@
+"""Rules that hold without anything running: pools, principals, codes, titles, problems."""
+import pytest
+from nameko.exceptions import deserialize, serialize
+
+from services.assignment.domain import check_village_belongs
+from services.common.config import Settings
+from services.common.problems import Problem
+from services.gateway.principals import (
+    Principal,
+    any_of,
+    department_in_body,
+    department_in_path,
+    inspector,
+    township_in_path,
+)
+from services.notifications.service import notification_id
+from services.notifications.titles import Names, render
+from services.resources.domain import PoolBalance, request_fingerprint
+
+
+def test_available_is_what_is_neither_reserved_nor_delivered():
+    balance = PoolBalance("cement", "吨", pooled=2000, reserved=500, delivered=300)
+    assert balance.available == 1200
+    assert balance.can_reserve(1200) and not balance.can_reserve(1201)
+    assert balance.as_dict("agri")["available"] == "12.00"
+
+
+def test_fingerprint_ignores_key_order_but_not_values():
+    assert request_fingerprint({"a": 1, "b": "二"}) == request_fingerprint({"b": "二", "a": 1})
+    assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
+
+
+def test_village_code_must_start_with_its_townships():
+    check_village_belongs("610581100201", "610581100")
+    with pytest.raises(Problem) as raised:
+        check_village_belongs("610581101201", "610581100")
+    assert raised.value.status == 422
+
+
+@pytest.mark.parametrize("text, kind, code", [
+    ("admin", "admin", None), ("department:agri", "department", "agri"),
+    ("township:610581100", "township", "610581100"), ("inspector:省督查组", "inspector", "省督查组"),
+])
+def test_principals_parse_and_print_back(text, kind, code):
+    principal = Principal.parse(text)
+    assert (principal.kind, principal.code) == (kind, code)
+    assert str(principal) == text
+
+
+def test_access_rules_follow_the_contract():
+    admin, agri, water = (Principal.parse(p) for p in ("admin", "department:agri",
+                                                        "department:water"))
+    township, other = Principal.parse("township:610581100"), Principal.parse("township:610581101")
+    path = {"code": "agri"}
+    assert department_in_path()(agri, path, None) and department_in_path()(admin, path, None)
+    assert not department_in_path()(water, path, None)
+
+    class Body:
+        department_code = "agri"
+
+    assert department_in_body()(agri, {}, Body()) and not department_in_body()(water, {}, Body())
+    own_inbox = any_of(township_in_path(), inspector)
+    assert own_inbox(township, {"code": "610581100"}, None)
+    assert not own_inbox(other, {"code": "610581100"}, None)
+    assert own_inbox(Principal.parse("inspector:x"), {"code": "610581100"}, None)
+    assert not own_inbox(agri, {"code": "610581100"}, None)
+
+
+def test_problem_survives_an_rpc_hop_as_itself():
+    problem = Problem(409, "insufficient-pool", "only 3 left", extra={"available": "3.00"})
+    back = deserialize(serialize(problem))
+    assert isinstance(back, Problem)
+    assert back.to_dict() == problem.to_dict()
+    assert back.to_dict()["status"] == 409
+
+
+def test_titles_name_department_village_and_quantity_in_both_languages():
+    data = {"kind": "seedlings", "quantity": "500.00", "unit": "株", "department_code": "agri"}
+    zh, en = render("resources.commitment_created", data,
+                    Names(village="东村", township="城关街道", department="县农业农村局"))
+    assert "县农业农村局" in zh and "东村" in zh and "500.00 株" in zh
+    assert en == "县农业农村局 committed 500.00 株 of seedlings to 东村"
+
+
+def test_one_event_gives_one_notification_id_per_township():
+    assert notification_id("e1", "610581100") == notification_id("e1", "610581100")
+    assert notification_id("e1", "610581100") != notification_id("e1", "610581101")
+    assert notification_id("e1", "610581100") != notification_id("e2", "610581100")
+
+
+def test_settings_come_from_the_environment_with_local_defaults():
+    assert Settings.from_env({}).amqp_uri == "amqp://guest:guest@127.0.0.1:5672/"
+    settings = Settings.from_env({"REDIS_URL": "redis://cache:6379/2",
+                                  "GUABANG_HANDLER_RETRY_DELAYS": "1, 2,4",
+                                  "GUABANG_HTTP_PORT": "9000"})
+    assert settings.redis_url == "redis://cache:6379/2"
+    assert settings.handler_retry_delays == (1.0, 2.0, 4.0)
+    assert settings.nameko_config()["WEB_SERVER_ADDRESS"] == "0.0.0.0:9000"
