@@ -39,7 +39,8 @@ def test_village_code_must_start_with_its_townships():
 
 @pytest.mark.parametrize("text, kind, code", [
     ("admin", "admin", None), ("department:agri", "department", "agri"),
-    ("township:610581100", "township", "610581100"), ("inspector:省督查组", "inspector", "省督查组"),
+    ("township:610581100", "township", "610581100"),
+    ("inspector:省督查组", "inspector", "省督查组"),
 ])
 def test_principals_parse_and_print_back(text, kind, code):
     principal = Principal.parse(text)
