@@ -19,7 +19,7 @@ class Settings:
     # Bound on every synchronous call between services, so a stopped service gives 503, not a hang.
     rpc_timeout: float = 5.0
     # Delays (seconds) before each retry of a failed event handler; then the message is parked.
-    handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0))
+    handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0, 120.0, 600.0))
     max_body_bytes: int = 1024 * 1024
 
     @classmethod

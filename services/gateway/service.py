@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from services.common.config import settings_of
 from services.common.problems import Problem
 from services.common.redis_provider import connect
+from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import (
     ApiKey,
     ApiKeyRequest,
@@ -31,7 +32,6 @@ from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
 from services.gateway.openapi import build_openapi
 from services.gateway.principals import Principal
-from services.gateway.rpc import BoundedRpcProxy
 
 DOMAIN_SERVICES = ("assignment", "resources", "notifications")
 PAGING = {"limit": "page size, 1 to 500 (default 50)", "after": "cursor from `next`"}

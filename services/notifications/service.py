@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 
-from nameko.rpc import RpcProxy
-
 from services.common.codes import is_township_code
 from services.common.consumer import subscribe
 from services.common.events import Envelope
@@ -12,6 +10,7 @@ from services.common.lists import page, parse_limit
 from services.common.outbox import OutboxRelay
 from services.common.problems import invalid
 from services.common.redis_provider import Store
+from services.common.rpc import BoundedRpcProxy
 from services.common.service_kit import DeclareTopology, rpc
 from services.notifications.store import NotificationsStore
 from services.notifications.titles import Names, render
@@ -39,7 +38,7 @@ class NotificationsService:
     topology = DeclareTopology()
     store: NotificationsStore = Store(NotificationsStore)
     relay = OutboxRelay("notifications")
-    assignment = RpcProxy("assignment")
+    assignment = BoundedRpcProxy("assignment")
 
     @rpc
     def health(self) -> str:

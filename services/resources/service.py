@@ -1,8 +1,6 @@
 """The resources service's nameko entrypoints."""
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
-
 from services.common import events
 from services.common.codes import is_department_code
 from services.common.consumer import subscribe
@@ -12,6 +10,7 @@ from services.common.outbox import OutboxRelay
 from services.common.problems import invalid, not_found, validated
 from services.common.quantities import to_hundredths
 from services.common.redis_provider import Store
+from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import CommitmentRequest, PoolAddition
 from services.common.service_kit import DeclareTopology, rpc
 from services.resources.domain import request_fingerprint
@@ -24,7 +23,7 @@ class ResourcesService:
     topology = DeclareTopology()
     store: ResourcesStore = Store(ResourcesStore)
     relay = OutboxRelay("resources")
-    assignment = RpcProxy("assignment")
+    assignment = BoundedRpcProxy("assignment")
 
     @rpc
     def health(self) -> str:

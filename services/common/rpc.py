@@ -1,4 +1,4 @@
-"""Bounded RPC from the gateway: a stopped or stuck service gives 503 quickly, never a hang,
+"""Bounded RPC between services: a stopped or stuck service gives 503 quickly, never a hang,
 and a request that waited out its caller expires in the queue instead of running later."""
 from __future__ import annotations
 
