@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from services.assignment.domain import check_village_belongs
+from services.assignment.inspections import InspectionsRpc
+from services.assignment.programme import ProgrammeRpc
 from services.assignment.store import AssignmentStore
 from services.common import events
 from services.common.codes import is_department_code, is_township_code, is_village_code
@@ -17,7 +19,7 @@ def _public(record: dict) -> dict:
     return {key: value for key, value in record.items() if key != "revision"}
 
 
-class AssignmentService:
+class AssignmentService(ProgrammeRpc, InspectionsRpc):
     name = "assignment"
 
     topology = DeclareTopology()

@@ -63,6 +63,79 @@ class DepartmentRegistered(EventData):
     revision: int
 
 
+class CadreRegistered(EventData):
+    # Never a phone number: events travel to every consumer and into townships' feeds.
+    id: str
+    name: str
+    department_code: str
+    title: str | None = None
+
+
+class AssignmentStarted(EventData):
+    id: str
+    cadre_id: str
+    cadre_name: str
+    department_code: str
+    village_code: str
+    township_code: str
+    role: Literal["leader", "first_secretary", "member"]
+    starts_on: str
+    ends_on: str
+
+
+class AssignmentEnded(AssignmentStarted):
+    status: Literal["ended", "recalled"]
+    reason: Literal["completed", "recalled", "replaced"]
+    note: str | None = None
+    ended_at: str
+
+
+class VillageLeaderless(EventData):
+    village_code: str
+    township_code: str
+    ended_assignment_id: str
+    since: str
+
+
+class WorkLogged(EventData):
+    id: str
+    assignment_id: str
+    cadre_id: str
+    department_code: str
+    village_code: str
+    date: str
+    task: Literal["plan", "economy", "dispute", "organization"]
+    households_visited: int
+
+
+class ProblemReported(EventData):
+    id: str
+    village_code: str
+    township_code: str
+    category: Literal["plan", "economy", "dispute", "organization"]
+    title: str
+    reported_by: str
+
+
+class ProblemResolved(ProblemReported):
+    resolution: str
+    resolved_by: str
+    resolved_at: str
+
+
+class InspectionFiled(EventData):
+    id: str
+    village_code: str
+    township_code: str
+    planned_for: str
+    visited_on: str
+    score: int
+    findings: list[str]
+    cadres_present: list[str]
+    cadres_absent: list[str]
+    filed_at: str
+
+
 # --- resources --------------------------------------------------------------------------------
 
 class PoolIncreased(EventData):
@@ -91,6 +164,14 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "assignment.township_registered": TownshipRegistered,
     "assignment.village_registered": VillageRegistered,
     "assignment.department_registered": DepartmentRegistered,
+    "assignment.cadre_registered": CadreRegistered,
+    "assignment.assignment_started": AssignmentStarted,
+    "assignment.assignment_ended": AssignmentEnded,
+    "assignment.village_leaderless": VillageLeaderless,
+    "assignment.work_logged": WorkLogged,
+    "assignment.problem_reported": ProblemReported,
+    "assignment.problem_resolved": ProblemResolved,
+    "assignment.inspection_filed": InspectionFiled,
     "resources.pool_increased": PoolIncreased,
     "resources.commitment_created": CommitmentCreated,
 }

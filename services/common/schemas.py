@@ -5,10 +5,18 @@ validate again with the same models, since RPC and AMQP ingress are doors too.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from services.common.codes import CountyCode, DepartmentCode, TownshipCode, VillageCode
 from services.common.quantities import HUNDREDTHS, parse_quantity
@@ -170,3 +178,144 @@ def page_of(model: type[BaseModel]) -> type[BaseModel]:
     return type(f"{model.__name__}Page", (BaseModel,), {
         "__annotations__": {"items": list[model], "next": str | None},
     })
+
+
+# --- cadres and assignments ------------------------------------------------------------------
+
+Task = Literal["plan", "economy", "dispute", "organization"]
+Role = Literal["leader", "first_secretary", "member"]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
+
+
+class CadreIn(Body):
+    name: Name
+    department_code: DepartmentCode
+    phone: Phone | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
+
+
+class Cadre(BaseModel):
+    id: str
+    name: str
+    department_code: str
+    title: str | None = None
+    phone: str | None = Field(None, description="Only for admin and the cadre's department")
+    created_at: str
+
+
+class AssignmentIn(Body):
+    cadre_id: str
+    village_code: VillageCode
+    role: Role
+    starts_on: date
+    ends_on: date
+
+    @model_validator(mode="after")
+    def _ends_after_start(self):
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on must not be before starts_on")
+        return self
+
+
+class EndAssignment(Body):
+    reason: Literal["completed", "recalled", "replaced"]
+    note: Note | None = None
+
+
+class Assignment(BaseModel):
+    id: str
+    status: Literal["active", "ended", "recalled"]
+    cadre_id: str
+    cadre_name: str
+    department_code: str
+    village_code: str
+    township_code: str
+    role: Role
+    starts_on: str
+    ends_on: str
+    created_at: str
+    ended_at: str | None = None
+    end_reason: str | None = None
+    end_note: str | None = None
+    inspections_absent: int = 0
+
+
+class WorkLogIn(Body):
+    date: date
+    task: Task
+    households_visited: int = Field(ge=0, le=100_000)
+    note: Note = ""
+
+
+class WorkLog(WorkLogIn):
+    id: str
+    assignment_id: str
+    cadre_id: str
+    village_code: str
+    created_at: str
+
+
+class WorkSummary(BaseModel):
+    days_logged: int
+    households_visited: int
+    entries: int
+    entries_by_task: dict[str, int]
+    households_by_task: dict[str, int]
+
+
+class ProblemIn(Body):
+    category: Task
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    detail: Note | None = None
+
+
+class ResolveProblem(Body):
+    resolution: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                 max_length=2000)]
+
+
+class VillageProblem(BaseModel):
+    id: str
+    status: Literal["open", "resolved"]
+    village_code: str
+    township_code: str
+    category: Task
+    title: str
+    detail: str | None = None
+    reported_by: str
+    reported_at: str
+    resolution: str | None = None
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+
+
+class InspectionIn(Body):
+    village_code: VillageCode
+    planned_for: date
+
+
+class InspectionReport(Body):
+    visited_on: date
+    score: int = Field(ge=0, le=100)
+    findings: list[Annotated[str, StringConstraints(max_length=2000)]] = Field(max_length=100)
+    cadres_present: list[str] = Field(default_factory=list, max_length=200)
+    cadres_absent: list[str] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _present_or_absent_not_both(self):
+        both = set(self.cadres_present) & set(self.cadres_absent)
+        if both:
+            raise ValueError(f"cadres both present and absent: {sorted(both)}")
+        return self
+
+
+class Inspection(BaseModel):
+    id: str
+    status: Literal["planned", "filed"]
+    village_code: str
+    township_code: str
+    planned_for: str
+    planned_by: str
+    created_at: str
+    report: dict | None = None
+    filed_at: str | None = None

@@ -47,6 +47,12 @@ class Subscription:
 
 # Events a township is told about (CONTRACT §3 Notifications), each rendered by a title template.
 TOWNSHIP_FEED_EVENTS = (
+    "assignment.assignment_started",
+    "assignment.assignment_ended",
+    "assignment.village_leaderless",
+    "assignment.problem_reported",
+    "assignment.problem_resolved",
+    "assignment.inspection_filed",
     "resources.commitment_created",
 )
 

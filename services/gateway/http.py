@@ -15,19 +15,27 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from services.common.principals import Principal, Rule
 from services.common.problems import Problem, validated
-from services.gateway.principals import Principal, Rule
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json; charset=utf-8"
 PROBLEM = "application/problem+json; charset=utf-8"
+PAGING = {"limit": "page size, 1 to 500 (default 50)", "after": "cursor from `next`"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
     body = json.dumps(payload, ensure_ascii=False)
     return Response(body, status=status, headers=headers, content_type=JSON)
+
+
+def replayable(result: dict, name: str) -> Response:
+    """201 with the created record; a replayed Idempotency-Key gets the first response, the
+    same body and the same 201, marked by a header."""
+    headers = {"Idempotent-Replayed": "true"} if result["replayed"] else None
+    return json_response(result[name], 201, headers)
 
 
 def problem_response(problem: Problem, headers: dict | None = None) -> Response:

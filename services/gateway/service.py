@@ -5,7 +5,9 @@ import eventlet
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.common import principals as may
 from services.common.config import settings_of
+from services.common.principals import Principal
 from services.common.problems import Problem
 from services.common.redis_provider import connect
 from services.common.rpc import BoundedRpcProxy
@@ -26,15 +28,13 @@ from services.common.schemas import (
     VillageIn,
     page_of,
 )
-from services.gateway import principals as may
-from services.gateway.http import Call, bearer_token, json_response, route
+from services.gateway.http import PAGING, Call, bearer_token, json_response, replayable, route
 from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
 from services.gateway.openapi import build_openapi
-from services.gateway.principals import Principal
+from services.gateway.programme_routes import ProgrammeRoutes
 
 DOMAIN_SERVICES = ("assignment", "resources", "notifications")
-PAGING = {"limit": "page size, 1 to 500 (default 50)", "after": "cursor from `next`"}
 
 
 class SettingsProvider(DependencyProvider):
@@ -55,13 +55,7 @@ def _created(result: dict, name: str):
     return (201 if result["created"] else 200), result[name]
 
 
-def _replayable(result: dict, name: str) -> Response:
-    # A replayed Idempotency-Key gets the first response: the same body and the same 201.
-    headers = {"Idempotent-Replayed": "true"} if result["replayed"] else None
-    return json_response(result[name], 201, headers)
-
-
-class GatewayService:
+class GatewayService(ProgrammeRoutes):
     name = "gateway"
 
     settings = SettingsProvider()
@@ -187,7 +181,7 @@ class GatewayService:
            tag="resources", errors=(404,))
     def add_to_pool(self, call: Call, code: str):
         result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
-        return _replayable(result, "item")
+        return replayable(result, "item")
 
     @route("GET", "/v1/departments/<code>/pool", "Read a department's pool",
            allow=may.any_of(may.department_in_path(), may.inspector),
@@ -200,7 +194,7 @@ class GatewayService:
            status=201, tag="resources", errors=(409,))
     def commit_resources(self, call: Call):
         result = self.resources.commit_resources(call.raw_body, call.idempotency_key)
-        return _replayable(result, "commitment")
+        return replayable(result, "commitment")
 
     @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=may.anyone,
            response=Commitment, tag="resources", errors=(404,))

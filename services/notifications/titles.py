@@ -28,7 +28,46 @@ def _quantity(data: dict) -> str:
     return f"{data['quantity']} {data['unit']}"
 
 
+ROLE_ZH = {"leader": "队长", "first_secretary": "第一书记", "member": "队员"}
+ROLE_EN = {"leader": "team leader", "first_secretary": "first secretary", "member": "member"}
+TASK_ZH = {"plan": "发展规划", "economy": "经济发展", "dispute": "矛盾纠纷",
+           "organization": "组织建设"}
+TASK_EN = {"plan": "planning", "economy": "economy", "dispute": "disputes",
+           "organization": "organisation"}
+END_ZH = {"completed": "期满结束", "recalled": "被召回", "replaced": "被替换"}
+END_EN = {"completed": "completed", "recalled": "was recalled", "replaced": "was replaced"}
+
 TEMPLATES: dict[str, Template] = {
+    "assignment.assignment_started": Template(
+        zh=lambda d, n: f"{n.department}{d['cadre_name']}到{n.village}任{ROLE_ZH[d['role']]}"
+                        f"（{d['starts_on']}至{d['ends_on']}）",
+        en=lambda d, n: f"{d['cadre_name']} of {n.department} starts as {ROLE_EN[d['role']]} "
+                        f"in {n.village} ({d['starts_on']} to {d['ends_on']})",
+    ),
+    "assignment.assignment_ended": Template(
+        zh=lambda d, n: f"{d['cadre_name']}在{n.village}的{ROLE_ZH[d['role']]}挂帮"
+                        f"{END_ZH[d['reason']]}",
+        en=lambda d, n: f"{d['cadre_name']}'s assignment as {ROLE_EN[d['role']]} in "
+                        f"{n.village} {END_EN[d['reason']]}",
+    ),
+    "assignment.village_leaderless": Template(
+        zh=lambda d, n: f"{n.village}目前没有驻村工作队队长，请尽快安排",
+        en=lambda d, n: f"{n.village} has no team leader now; one needs to be assigned",
+    ),
+    "assignment.problem_reported": Template(
+        zh=lambda d, n: f"{n.village}新增问题（{TASK_ZH[d['category']]}）：{d['title']}",
+        en=lambda d, n: f"New {TASK_EN[d['category']]} problem in {n.village}: {d['title']}",
+    ),
+    "assignment.problem_resolved": Template(
+        zh=lambda d, n: f"{n.village}问题已解决：{d['title']}",
+        en=lambda d, n: f"Problem resolved in {n.village}: {d['title']}",
+    ),
+    "assignment.inspection_filed": Template(
+        zh=lambda d, n: f"{n.village}暗访检查报告已提交，得分{d['score']}，"
+                        f"缺勤干部{len(d['cadres_absent'])}人",
+        en=lambda d, n: f"Unannounced inspection of {n.village} filed: score {d['score']}, "
+                        f"{len(d['cadres_absent'])} cadre(s) absent",
+    ),
     "resources.commitment_created": Template(
         zh=lambda d, n: f"{n.department}承诺向{n.village}提供{d['kind']} {_quantity(d)}",
         en=lambda d, n: f"{n.department} committed {_quantity(d)} of {d['kind']} to {n.village}",

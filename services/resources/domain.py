@@ -35,12 +35,3 @@ class PoolBalance:
             "delivered": from_hundredths(self.delivered),
             "available": from_hundredths(self.available),
         }
-
-
-def request_fingerprint(body: dict) -> str:
-    """Identifies a request body for Idempotency-Key reuse checks (key order does not matter)."""
-    import hashlib
-    import json
-
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -5,6 +5,7 @@ from services.common import events
 from services.common.codes import is_department_code
 from services.common.consumer import subscribe
 from services.common.events import Envelope, utc_now
+from services.common.fingerprints import request_fingerprint
 from services.common.ids import new_id
 from services.common.outbox import OutboxRelay
 from services.common.problems import invalid, not_found, validated
@@ -13,7 +14,6 @@ from services.common.redis_provider import Store
 from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import CommitmentRequest, PoolAddition
 from services.common.service_kit import DeclareTopology, rpc
-from services.resources.domain import request_fingerprint
 from services.resources.store import ResourcesStore
 
 

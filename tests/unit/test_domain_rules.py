@@ -4,8 +4,7 @@ from nameko.exceptions import deserialize, serialize
 
 from services.assignment.domain import check_village_belongs
 from services.common.config import Settings
-from services.common.problems import Problem
-from services.gateway.principals import (
+from services.common.principals import (
     Principal,
     any_of,
     department_in_body,
@@ -13,9 +12,11 @@ from services.gateway.principals import (
     inspector,
     township_in_path,
 )
+from services.common.problems import Problem
 from services.notifications.service import notification_id
 from services.notifications.titles import Names, render
-from services.resources.domain import PoolBalance, request_fingerprint
+from services.common.fingerprints import request_fingerprint
+from services.resources.domain import PoolBalance
 
 
 def test_available_is_what_is_neither_reserved_nor_delivered():

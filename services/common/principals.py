@@ -1,4 +1,4 @@
-"""Who is calling (CONTRACT §2), and the access rules routes are built from. Pure Python."""
+"""Who is calling (CONTRACT §2), and the access rules built from that. Pure Python."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

@@ -1,0 +1,22 @@
+-- End an active assignment, keeping it in history. When it was the village's last active
+-- leader, also store the event that flags the village as leaderless to its township.
+-- KEYS: 1 assignments hash, 2 cadre's active set, 3 village's active set, 4 outbox
+-- ARGV: 1 id, 2 ended assignment JSON, 3 ended event JSON, 4 leaderless event JSON ('' if
+--       the assignment is not a leader's)
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return {'not-found'} end
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then return {'not-active', held} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[3])
+if ARGV[4] ~= '' then
+    for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+        if cjson.decode(redis.call('HGET', KEYS[1], id))['role'] == 'leader' then
+            return {'ok', ARGV[2]}
+        end
+    end
+    redis.call('RPUSH', KEYS[4], ARGV[4])
+    return {'ok-leaderless', ARGV[2]}
+end
+return {'ok', ARGV[2]}
