@@ -40,5 +40,8 @@ up:
 down:
 	docker compose down
 
+lint: install
+	$(BIN)/ruff check services tests
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 
 from services.runner import SERVICES
 
@@ -45,6 +46,8 @@ def _dlq(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
+    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
     parser = argparse.ArgumentParser(prog="guabang", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -44,7 +44,7 @@ class Settings:
             "AMQP_URI": self.amqp_uri,
             "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.http_port}",
             "serializer": "json",
-            # Retry publishes briefly when the broker blips instead of failing the request.
+            # Messages a consumer holds unacked at once: bounds work in flight per service.
             "PREFETCH_COUNT": 20,
             "GUABANG": self,
         }

@@ -15,5 +15,5 @@ class DeclareTopology(DependencyProvider):
 
 
 def rpc(method):
-    """nameko's @rpc, with a Problem counted as an expected answer (logged without a trace)."""
+    """nameko's @rpc, with a Problem counted as an expected answer (a warning, not an error)."""
     return nameko_rpc(expected_exceptions=(Problem,))(method)

@@ -59,7 +59,10 @@ TOWNSHIP_FEED_EVENTS = (
 SUBSCRIPTIONS: dict[str, Subscription] = {
     sub.queue_name: sub
     for sub in (
-        Subscription("resources.directory", ("assignment.village_registered",)),
+        Subscription(
+            "resources.directory",
+            ("assignment.village_registered", "assignment.department_registered"),
+        ),
         Subscription(
             "notifications.directory",
             (

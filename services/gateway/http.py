@@ -112,6 +112,7 @@ class RouteSpec:
     status: int = 200
     tag: str = "operations"
     query: dict[str, str] = field(default_factory=dict)  # name -> description
+    idempotent: bool = False  # honours Idempotency-Key
     errors: tuple[int, ...] = ()
 
     @property

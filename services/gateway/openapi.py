@@ -37,7 +37,7 @@ def build_openapi() -> dict:
              "schema": {"type": "string"}}
             for name, text in spec.query.items()
         ]
-        if spec.body is not None and spec.method == "POST":
+        if spec.idempotent:
             parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
                                "schema": {"type": "string", "maxLength": 255}})
         if parameters:

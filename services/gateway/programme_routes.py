@@ -31,7 +31,7 @@ class ProgrammeRoutes:
     # --- cadres ------------------------------------------------------------------------------
 
     @route("POST", "/v1/cadres", "Register a cadre", allow=may.department_in_body(),
-           body=CadreIn, response=Cadre, status=201, tag="cadres")
+           body=CadreIn, response=Cadre, status=201, tag="cadres", idempotent=True)
     def register_cadre(self, call: Call):
         return replayable(self.assignment.register_cadre(_actor(call), call.raw_body,
                                                          call.idempotency_key), "cadre")
@@ -64,7 +64,7 @@ class ProgrammeRoutes:
 
     @route("POST", "/v1/assignments", "Assign a cadre to a village", allow=may.anyone,
            body=AssignmentIn, response=Assignment, status=201, tag="assignments",
-           errors=(409,))
+           idempotent=True, errors=(409,))
     def start_assignment(self, call: Call):
         return replayable(self.assignment.start_assignment(_actor(call), call.raw_body,
                                                            call.idempotency_key), "assignment")
@@ -84,7 +84,7 @@ class ProgrammeRoutes:
 
     @route("POST", "/v1/assignments/<assignment_id>/logs", "Log a day's work",
            allow=may.anyone, body=WorkLogIn, response=WorkLog, status=201, tag="work",
-           errors=(404, 409))
+           idempotent=True, errors=(404, 409))
     def log_work(self, call: Call, assignment_id: str):
         return replayable(self.assignment.log_work(_actor(call), assignment_id, call.raw_body,
                                                    call.idempotency_key), "log")
@@ -98,7 +98,7 @@ class ProgrammeRoutes:
 
     @route("POST", "/v1/villages/<code>/problems", "Report a problem (问题清单)",
            allow=may.anyone, body=ProblemIn, response=VillageProblem, status=201,
-           tag="problems", errors=(404,))
+           tag="problems", idempotent=True, errors=(404,))
     def report_problem(self, call: Call, code: str):
         return replayable(self.assignment.report_problem(_actor(call), code, call.raw_body,
                                                          call.idempotency_key), "problem")
@@ -118,7 +118,7 @@ class ProgrammeRoutes:
     # --- inspections (暗访暗查) -----------------------------------------------------------------
 
     @route("POST", "/v1/inspections", "Plan an unannounced inspection", allow=may.inspector,
-           body=InspectionIn, response=Inspection, status=201, tag="inspections")
+           body=InspectionIn, response=Inspection, status=201, tag="inspections", idempotent=True)
     def plan_inspection(self, call: Call):
         return replayable(self.assignment.plan_inspection(_actor(call), call.raw_body,
                                                           call.idempotency_key), "inspection")

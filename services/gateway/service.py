@@ -127,7 +127,13 @@ class GatewayService(ProgrammeRoutes):
            response=page_of(Township), tag="directory", query=PAGING)
     def list_townships(self, call: Call):
         if call.principal.kind == "township":  # a township sees itself only
-            return {"items": [self.assignment.get_township(call.principal.code)], "next": None}
+            try:
+                return {"items": [self.assignment.get_township(call.principal.code)],
+                        "next": None}
+            except Problem as problem:
+                if problem.status == 404:  # its key was made before the township was
+                    return {"items": [], "next": None}
+                raise
         return self.assignment.list_townships(call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/townships/<code>", "Read a township",
@@ -178,7 +184,7 @@ class GatewayService(ProgrammeRoutes):
 
     @route("POST", "/v1/departments/<code>/pool", "Add to a department's pool",
            allow=may.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
-           tag="resources", errors=(404,))
+           tag="resources", idempotent=True, errors=(404,))
     def add_to_pool(self, call: Call, code: str):
         result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
         return replayable(result, "item")
@@ -191,7 +197,7 @@ class GatewayService(ProgrammeRoutes):
 
     @route("POST", "/v1/commitments", "Commit resources to a village",
            allow=may.department_in_body(), body=CommitmentRequest, response=Commitment,
-           status=201, tag="resources", errors=(409,))
+           status=201, tag="resources", idempotent=True, errors=(409,))
     def commit_resources(self, call: Call):
         result = self.resources.commit_resources(call.raw_body, call.idempotency_key)
         return replayable(result, "commitment")

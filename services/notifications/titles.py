@@ -69,7 +69,7 @@ TEMPLATES: dict[str, Template] = {
                         f"{len(d['cadres_absent'])} cadre(s) absent",
     ),
     "resources.commitment_created": Template(
-        zh=lambda d, n: f"{n.department}承诺向{n.village}提供{d['kind']} {_quantity(d)}",
+        zh=lambda d, n: f"{n.department}承诺向{n.village}提供 {d['kind']} {_quantity(d)}",
         en=lambda d, n: f"{n.department} committed {_quantity(d)} of {d['kind']} to {n.village}",
     ),
 }

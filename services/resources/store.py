@@ -1,7 +1,8 @@
 """The resources service's Redis keys and the Lua scripts that change them atomically.
 
-Keys of one department carry the hash tag `{dept:<code>}`, so the pool invariant lives in one
-Redis Cluster slot.
+Pool and idempotency keys of one department carry the hash tag `{dept:<code>}`; the scripts
+also touch untagged keys (the outbox, the commitments hash), so this runs on one Redis, not yet
+on a cluster.
 """
 from __future__ import annotations
 

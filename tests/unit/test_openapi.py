@@ -39,3 +39,15 @@ def test_commitment_request_schema_comes_from_the_model():
     assert "409" in operation["responses"] and "401" in operation["responses"]
     header_names = {p["name"] for p in operation["parameters"]}
     assert "Idempotency-Key" in header_names
+
+
+def test_idempotency_key_is_documented_only_where_it_is_honoured():
+    document = build_openapi()
+
+    def takes_key(path, method):
+        operation = document["paths"][path][method]
+        return "Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}
+
+    assert takes_key("/v1/assignments", "post")
+    assert not takes_key("/v1/api-keys", "post")
+    assert not takes_key("/v1/problems/{problem_id}/resolve", "post")
