@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test unit integration e2e up down lint clean
+.PHONY: help install run test unit integration e2e up down lint clean demo
 
 help:
 	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
@@ -45,3 +45,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+demo: install
+	$(BIN)/python scripts/demo.py

@@ -45,6 +45,34 @@ def _dlq(args) -> int:
     return 0
 
 
+def _import_county(args) -> int:
+    from pathlib import Path
+
+    from services.assignment.county_import import SAMPLE_VILLAGES, county_name, import_county
+    from services.assignment.store import AssignmentStore
+    from services.common.config import Settings
+    from services.common.redis_provider import connect
+
+    villages = Path(args.villages) if args.villages else None
+    if args.sample:
+        villages = SAMPLE_VILLAGES / f"sample-villages-{args.county}.csv"
+        if not villages.exists():
+            print(f"no sample villages ship for county {args.county}", file=sys.stderr)
+            return 2
+    if villages is not None and not villages.exists():
+        print(f"no such file: {villages}", file=sys.stderr)
+        return 2
+    store = AssignmentStore(connect(Settings.from_env().redis_url))
+    report = import_county(store, args.county, villages)
+    if report.errors:
+        print("nothing imported:", *report.errors, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"imported county {args.county} {county_name(args.county) or ''}: "
+          f"{report.townships} townships, {report.villages} villages")
+    print("(each is announced once the assignment service runs: `guabang run assignment`)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
     warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
@@ -70,6 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("action", choices=("list", "replay"))
     dlq.add_argument("--limit", type=int, default=None, help="replay at most this many")
 
+    directory = commands.add_parser("directory", help="the directory of townships and villages")
+    directory_commands = directory.add_subparsers(dest="action", required=True)
+    county = directory_commands.add_parser(
+        "import-county", help="register a county's real townships (and villages from a CSV)")
+    county.add_argument("county", metavar="CODE", help="the county's 6-digit code, e.g. 610581")
+    source = county.add_mutually_exclusive_group()
+    source.add_argument("--villages", metavar="FILE",
+                        help="CSV with code,name,township_code,hardship,tags (tags split by ;)")
+    source.add_argument("--sample", action="store_true",
+                        help="the sample villages shipped for this county (invented data)")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         from services.runner import run_in_process
@@ -82,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return start_all(args.services)
     if args.command == "keys":
         return _keys_create(args)
+    if args.command == "directory":
+        return _import_county(args)
     return _dlq(args)
 
 

@@ -2,6 +2,7 @@
 (every service in its own process, as `make run` does)."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -10,6 +11,16 @@ import sys
 import time
 
 SERVICES = ("assignment", "resources", "notifications", "gateway")
+
+
+class ExpectedProblemsWithoutTrace(logging.Filter):
+    """A client's 4xx is an answer, not a fault: log its line without the stack trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("(expected)"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def service_classes(names):
@@ -46,6 +57,7 @@ def run_in_process(names: list[str]) -> int:
 
     logging.basicConfig(level=os.environ.get("GUABANG_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    logging.getLogger("nameko.containers").addFilter(ExpectedProblemsWithoutTrace())
     settings = Settings.from_env()
     found = problems_with(settings)
     if found:

@@ -32,7 +32,7 @@ ROLE_ZH = {"leader": "队长", "first_secretary": "第一书记", "member": "队
 ROLE_EN = {"leader": "team leader", "first_secretary": "first secretary", "member": "member"}
 TASK_ZH = {"plan": "发展规划", "economy": "经济发展", "dispute": "矛盾纠纷",
            "organization": "组织建设"}
-TASK_EN = {"plan": "planning", "economy": "economy", "dispute": "disputes",
+TASK_EN = {"plan": "planning", "economy": "economy", "dispute": "dispute",
            "organization": "organisation"}
 END_ZH = {"completed": "期满结束", "recalled": "被召回", "replaced": "被替换"}
 END_EN = {"completed": "completed", "recalled": "was recalled", "replaced": "was replaced"}

@@ -4,6 +4,7 @@ from nameko.exceptions import deserialize, serialize
 
 from services.assignment.domain import check_village_belongs
 from services.common.config import Settings
+from services.common.fingerprints import request_fingerprint
 from services.common.principals import (
     Principal,
     any_of,
@@ -15,7 +16,6 @@ from services.common.principals import (
 from services.common.problems import Problem
 from services.notifications.service import notification_id
 from services.notifications.titles import Names, render
-from services.common.fingerprints import request_fingerprint
 from services.resources.domain import PoolBalance
 
 
