@@ -73,6 +73,24 @@ def _import_county(args) -> int:
     return 0
 
 
+def _broker(args) -> int:
+    if args.action == "definitions":
+        from services.common.broker_definitions import definitions
+
+        print(json.dumps(definitions(), indent=2, ensure_ascii=False))
+        return 0
+    from services.common.broker_accounts import BrokerAccountError, add_department_account
+    from services.common.config import Settings
+
+    try:
+        password = add_department_account(Settings.from_env(), args.department)
+    except BrokerAccountError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(password)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
     warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
@@ -109,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--sample", action="store_true",
                         help="the sample villages shipped for this county (invented data)")
 
+    broker = commands.add_parser("broker", help="RabbitMQ accounts and definitions")
+    broker_commands = broker.add_subparsers(dest="action", required=True)
+    add_department = broker_commands.add_parser(
+        "add-department", help="make a department system's broker account; prints its password")
+    add_department.add_argument("department", metavar="CODE")
+    broker_commands.add_parser(
+        "definitions", help="print the broker definitions (exchanges, queues, bindings) as JSON")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         from services.runner import run_in_process
@@ -123,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         return _keys_create(args)
     if args.command == "directory":
         return _import_county(args)
+    if args.command == "broker":
+        return _broker(args)
     return _dlq(args)
 
 

@@ -21,6 +21,8 @@ class Settings:
     # Delays (seconds) before each retry of a failed event handler; then the message is parked.
     handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0, 120.0, 600.0))
     max_body_bytes: int = 1024 * 1024
+    # RabbitMQ's management API, for `guabang broker add-department`.
+    management_url: str = "http://guest:guest@127.0.0.1:15672"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -33,6 +35,7 @@ class Settings:
             http_host=env.get("GUABANG_HTTP_HOST", defaults.http_host),
             http_port=int(env.get("GUABANG_HTTP_PORT", defaults.http_port)),
             rpc_timeout=float(env.get("GUABANG_RPC_TIMEOUT", defaults.rpc_timeout)),
+            management_url=env.get("RABBITMQ_MANAGEMENT_URL", defaults.management_url),
             handler_retry_delays=_float_list(env["GUABANG_HANDLER_RETRY_DELAYS"])
             if "GUABANG_HANDLER_RETRY_DELAYS" in env
             else defaults.handler_retry_delays,

@@ -160,6 +160,53 @@ class CommitmentCreated(EventData):
     created_at: str
 
 
+class CommitmentState(EventData):
+    """A commitment as stored after a step of its lifecycle."""
+
+    id: str
+    department_code: str
+    village_code: str
+    township_code: str
+    kind: str
+    unit: str
+    quantity: str
+    need_id: str | None = None
+    note: str | None = None
+    created_at: str
+    delivered_quantity: str | None = None
+    released: str | None = None
+    delivered_at: str | None = None
+    confirmed_at: str | None = None
+    confirmed_by: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
+
+
+class CommitmentDelivered(CommitmentState):
+    status: Literal["delivered"]
+
+
+class CommitmentConfirmed(CommitmentState):
+    status: Literal["confirmed"]
+
+
+class CommitmentCancelled(CommitmentState):
+    status: Literal["cancelled"]
+
+
+class NeedRaised(EventData):
+    id: str
+    village_code: str
+    township_code: str
+    kind: str
+    unit: str
+    requested: str
+    category: Literal["plan", "economy", "dispute", "organization"]
+    purpose: str
+    raised_by: str
+    created_at: str
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     "assignment.township_registered": TownshipRegistered,
     "assignment.village_registered": VillageRegistered,
@@ -174,6 +221,10 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     "assignment.inspection_filed": InspectionFiled,
     "resources.pool_increased": PoolIncreased,
     "resources.commitment_created": CommitmentCreated,
+    "resources.commitment_delivered": CommitmentDelivered,
+    "resources.commitment_confirmed": CommitmentConfirmed,
+    "resources.commitment_cancelled": CommitmentCancelled,
+    "resources.need_raised": NeedRaised,
 }
 
 

@@ -52,6 +52,23 @@ def outbox_key(service: str) -> str:
     return f"{service}:outbox"
 
 
+def outboxes_key(service: str) -> str:
+    """The set of a service's further outboxes: one per Redis Cluster slot it writes in, so an
+    event is stored in the same slot, and the same script, as the state it describes."""
+    return f"{service}:outboxes"
+
+
+_registered: set[str] = set()
+
+
+def register_outbox(client, service: str, key: str) -> str:
+    """Make sure the relay drains `key`; call before the first write to it (idempotent)."""
+    if key not in _registered:
+        client.sadd(outboxes_key(service), key)
+        _registered.add(key)
+    return key
+
+
 def serialize(envelope: Envelope) -> str:
     return envelope.model_dump_json()
 
@@ -159,12 +176,15 @@ class OutboxRelay(DependencyProvider):
         return bool(self.refresh(keys=[self.lock_key], args=[self.token, LOCK_TTL_MS]))
 
     def drain_once(self) -> int:
-        """Publish one batch from the head of the outbox; returns how many were published."""
+        """Publish one batch from the head of every outbox; returns how many were published."""
         if not self._hold_lock():
-            return 0  # another replica's relay is draining this outbox
-        entries = self.redis.lrange(self.key, 0, BATCH - 1)
-        for raw in entries:
-            self.publisher.publish(raw)
-        if entries:
-            self.trim(keys=[self.key, self.lock_key], args=[self.token, len(entries), LOCK_TTL_MS])
-        return len(entries)
+            return 0  # another replica's relay is draining these outboxes
+        published = 0
+        for key in [self.key, *sorted(self.redis.smembers(outboxes_key(self.service)))]:
+            entries = self.redis.lrange(key, 0, BATCH - 1)
+            for raw in entries:
+                self.publisher.publish(raw)
+            if entries:
+                self.trim(keys=[key, self.lock_key], args=[self.token, len(entries), LOCK_TTL_MS])
+            published += len(entries)
+        return published

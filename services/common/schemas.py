@@ -131,7 +131,7 @@ class CommitmentRequest(QuantityBody):
 
 class Commitment(BaseModel):
     id: str
-    status: str
+    status: Literal["committed", "delivered", "confirmed", "cancelled"]
     department_code: str
     village_code: str
     township_code: str
@@ -141,6 +141,68 @@ class Commitment(BaseModel):
     need_id: str | None = None
     note: str | None = None
     created_at: str
+    delivered_quantity: str | None = None
+    released: str | None = Field(None, description="What a partial delivery gave back")
+    delivered_at: str | None = None
+    confirmed_at: str | None = None
+    confirmed_by: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
+
+
+class Delivery(Body):
+    quantity: Annotated[str, Field(description="What arrived, if less than committed")] | None \
+        = None
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _decimal_string(cls, value):
+        return None if value is None else str(parse_quantity(value).quantize(HUNDREDTHS))
+
+
+class Cancellation(Body):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=500)]
+
+
+class NeedIn(QuantityBody):
+    kind: Kind
+    unit: Unit
+    category: Literal["plan", "economy", "dispute", "organization"]
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=500)]
+
+
+class Need(BaseModel):
+    id: str
+    status: Literal["open", "covered", "fulfilled"]
+    village_code: str
+    township_code: str
+    hardship: int
+    kind: str
+    unit: str
+    requested: str
+    committed: str
+    delivered: str
+    lacking: str
+    category: str
+    purpose: str
+    raised_by: str
+    created_at: str
+
+
+class ResourceLine(BaseModel):
+    kind: str
+    unit: str
+    committed: str
+    delivered: str
+    confirmed: str
+    departments: dict[str, dict[str, str]]
+
+
+class VillageResources(BaseModel):
+    village_code: str
+    items: list[ResourceLine]
 
 
 # --- notifications ---------------------------------------------------------------------------

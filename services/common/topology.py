@@ -12,6 +12,10 @@ from kombu import Connection, Exchange, Queue
 
 EVENTS = Exchange("guabang.events", type="topic", durable=True)
 NOTIFICATIONS = Exchange("guabang.notifications", type="topic", durable=True)
+# Department systems publish commitments here (CONTRACT §5), routing key `commitment.create`.
+INGRESS = Exchange("guabang.ingress", type="topic", durable=True)
+INGRESS_COMMITMENTS = Queue("resources.ingress-commitments", exchange=INGRESS,
+                            routing_key="commitment.create", durable=True)
 DEFAULT = Exchange("", type="direct")  # the broker's default exchange, routes by queue name
 
 DEAD_LETTER_QUEUE = Queue("guabang.dlq", exchange=DEFAULT, routing_key="guabang.dlq", durable=True)
@@ -54,6 +58,17 @@ TOWNSHIP_FEED_EVENTS = (
     "assignment.problem_resolved",
     "assignment.inspection_filed",
     "resources.commitment_created",
+    "resources.commitment_delivered",
+    "resources.commitment_confirmed",
+    "resources.commitment_cancelled",
+    "resources.need_raised",
+)
+
+COMMITMENT_EVENTS = (
+    "resources.commitment_created",
+    "resources.commitment_delivered",
+    "resources.commitment_confirmed",
+    "resources.commitment_cancelled",
 )
 
 SUBSCRIPTIONS: dict[str, Subscription] = {
@@ -72,6 +87,8 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
             ),
         ),
         Subscription("notifications.township-feed", TOWNSHIP_FEED_EVENTS),
+        # the resources service keeps its villages' views and needs from its own events
+        Subscription("resources.commitment-views", COMMITMENT_EVENTS),
     )
 }
 
@@ -79,9 +96,10 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
 def declare_topology(connection: Connection) -> None:
     """Declare every exchange, queue and binding; safe to repeat (declarations are idempotent)."""
     channel = connection.default_channel
-    for exchange in (EVENTS, NOTIFICATIONS):
+    for exchange in (EVENTS, NOTIFICATIONS, INGRESS):
         exchange(channel).declare()
     DEAD_LETTER_QUEUE(channel).declare()
+    INGRESS_COMMITMENTS(channel).declare()  # declares its binding too
     for sub in SUBSCRIPTIONS.values():
         queue = sub.queue(channel)
         queue.declare()

@@ -14,25 +14,22 @@ from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import (
     ApiKey,
     ApiKeyRequest,
-    Commitment,
-    CommitmentRequest,
     Department,
     DepartmentIn,
     Health,
     Notification,
-    PoolAddition,
-    PoolItem,
     Township,
     TownshipIn,
     Village,
     VillageIn,
     page_of,
 )
-from services.gateway.http import PAGING, Call, bearer_token, json_response, replayable, route
+from services.gateway.http import PAGING, Call, bearer_token, json_response, route
 from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
 from services.gateway.openapi import build_openapi
 from services.gateway.programme_routes import ProgrammeRoutes
+from services.gateway.resources_routes import ResourcesRoutes
 
 DOMAIN_SERVICES = ("assignment", "resources", "notifications")
 
@@ -55,7 +52,7 @@ def _created(result: dict, name: str):
     return (201 if result["created"] else 200), result[name]
 
 
-class GatewayService(ProgrammeRoutes):
+class GatewayService(ProgrammeRoutes, ResourcesRoutes):
     name = "gateway"
 
     settings = SettingsProvider()
@@ -179,40 +176,6 @@ class GatewayService(ProgrammeRoutes):
            response=Department, tag="directory", errors=(404,))
     def get_department(self, call: Call, code: str):
         return self.assignment.get_department(code)
-
-    # --- pools and commitments ---------------------------------------------------------------
-
-    @route("POST", "/v1/departments/<code>/pool", "Add to a department's pool",
-           allow=may.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
-           tag="resources", idempotent=True, errors=(404,))
-    def add_to_pool(self, call: Call, code: str):
-        result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
-        return replayable(result, "item")
-
-    @route("GET", "/v1/departments/<code>/pool", "Read a department's pool",
-           allow=may.any_of(may.department_in_path(), may.inspector),
-           response=page_of(PoolItem), tag="resources", errors=(404,))
-    def get_pool(self, call: Call, code: str):
-        return {**self.resources.get_pool(code), "next": None}
-
-    @route("POST", "/v1/commitments", "Commit resources to a village",
-           allow=may.department_in_body(), body=CommitmentRequest, response=Commitment,
-           status=201, tag="resources", idempotent=True, errors=(409,))
-    def commit_resources(self, call: Call):
-        result = self.resources.commit_resources(call.raw_body, call.idempotency_key)
-        return replayable(result, "commitment")
-
-    @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=may.anyone,
-           response=Commitment, tag="resources", errors=(404,))
-    def get_commitment(self, call: Call, commitment_id: str):
-        commitment = self.resources.get_commitment(commitment_id)
-        principal = call.principal
-        visible = (principal.is_admin or principal.kind == "inspector"
-                   or principal.is_department(commitment["department_code"])
-                   or principal.is_township(commitment["township_code"]))
-        if not visible:
-            raise Problem(403, "forbidden", f"{principal} may not read this commitment")
-        return commitment
 
     # --- notifications -----------------------------------------------------------------------
 

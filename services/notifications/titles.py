@@ -68,6 +68,30 @@ TEMPLATES: dict[str, Template] = {
         en=lambda d, n: f"Unannounced inspection of {n.village} filed: score {d['score']}, "
                         f"{len(d['cadres_absent'])} cadre(s) absent",
     ),
+    "resources.commitment_delivered": Template(
+        zh=lambda d, n: f"{n.department}已向{n.village}送达 {d['kind']} "
+                        f"{d['delivered_quantity']} {d['unit']}，请签收",
+        en=lambda d, n: f"{n.department} delivered {d['delivered_quantity']} {d['unit']} of "
+                        f"{d['kind']} to {n.village}; please confirm receipt",
+    ),
+    "resources.commitment_confirmed": Template(
+        zh=lambda d, n: f"{n.village}已签收{n.department}的 {d['kind']} "
+                        f"{d['delivered_quantity']} {d['unit']}",
+        en=lambda d, n: f"{n.village} confirmed receipt of {d['delivered_quantity']} "
+                        f"{d['unit']} of {d['kind']} from {n.department}",
+    ),
+    "resources.commitment_cancelled": Template(
+        zh=lambda d, n: f"{n.department}取消了向{n.village}提供的 {d['kind']} {_quantity(d)}："
+                        f"{d['cancel_reason']}",
+        en=lambda d, n: f"{n.department} cancelled {_quantity(d)} of {d['kind']} for "
+                        f"{n.village}: {d['cancel_reason']}",
+    ),
+    "resources.need_raised": Template(
+        zh=lambda d, n: f"{n.village}提出需求：{d['kind']} {d['requested']} {d['unit']}"
+                        f"（{d['purpose']}）",
+        en=lambda d, n: f"{n.village} needs {d['requested']} {d['unit']} of {d['kind']} "
+                        f"({d['purpose']})",
+    ),
     "resources.commitment_created": Template(
         zh=lambda d, n: f"{n.department}承诺向{n.village}提供 {d['kind']} {_quantity(d)}",
         en=lambda d, n: f"{n.department} committed {_quantity(d)} of {d['kind']} to {n.village}",

@@ -3,8 +3,9 @@ these functions state them once, for reading and for unit tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from services.common.quantities import from_hundredths
+from services.common.quantities import from_hundredths, to_hundredths
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,60 @@ class PoolBalance:
             "delivered": from_hundredths(self.delivered),
             "available": from_hundredths(self.available),
         }
+
+
+def need_status(requested: int, committed: int, delivered: int) -> str:
+    """Derived, never stored: open until fully committed, covered, then fulfilled."""
+    if delivered >= requested:
+        return "fulfilled"
+    if committed >= requested:
+        return "covered"
+    return "open"
+
+
+def need_view(need: dict, requested: int, committed: int, delivered: int) -> dict:
+    return {
+        **need,
+        "status": need_status(requested, committed, delivered),
+        "requested": from_hundredths(requested),
+        "committed": from_hundredths(committed),
+        "delivered": from_hundredths(delivered),
+        "lacking": from_hundredths(max(requested - committed, 0)),
+    }
+
+
+def hardest_first(need: dict) -> tuple:
+    """Sort key of GET /v1/needs: village hardship descending, then the share still uncovered
+    descending, then oldest first."""
+    requested = Decimal(need["requested"])
+    uncovered = Decimal(need["lacking"]) / requested if requested else Decimal(0)
+    return (-need["hardship"], -uncovered, need["created_at"], need["id"])
+
+
+@dataclass(frozen=True)
+class VillageTotalsChange:
+    """How one commitment event changes its village's totals (hundredths)."""
+
+    committed: int = 0
+    delivered: int = 0
+    confirmed: int = 0
+
+
+def totals_change(event_type: str, commitment: dict) -> VillageTotalsChange:
+    """`committed` counts what is promised and not yet delivered; `delivered` what arrived;
+    `confirmed` what the township signed for."""
+    quantity = to_hundredths(Decimal(commitment["quantity"]))
+    delivered = to_hundredths(Decimal(commitment.get("delivered_quantity") or "0"))
+    if event_type == "resources.commitment_created":
+        return VillageTotalsChange(committed=quantity)
+    if event_type == "resources.commitment_delivered":
+        return VillageTotalsChange(committed=-quantity, delivered=delivered)
+    if event_type == "resources.commitment_confirmed":
+        return VillageTotalsChange(confirmed=delivered)
+    if event_type == "resources.commitment_cancelled":
+        return VillageTotalsChange(committed=-quantity)
+    raise ValueError(f"not a commitment event: {event_type}")
+
+
+NEXT_STATUS = {"deliver": ("committed", "delivered"), "confirm": ("delivered", "confirmed"),
+               "cancel": ("committed", "cancelled")}

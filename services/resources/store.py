@@ -1,8 +1,14 @@
 """The resources service's Redis keys and the Lua scripts that change them atomically.
 
-Pool and idempotency keys of one department carry the hash tag `{dept:<code>}`; the scripts
-also touch untagged keys (the outbox, the commitments hash), so this runs on one Redis, not yet
-on a cluster.
+Each invariant lives in one Redis Cluster hash slot, with the outbox its events go to:
+- a department's pools, commitments and their lifecycle: `{dept:<code>}`
+  (reserved + delivered <= pooled; lifecycles only move forward);
+- a village's needs and how much of each is committed: `{village:<code>}`
+  (a need is never over-committed).
+A commitment to a need holds the need first (village slot), then reserves from the pool
+(department slot), and gives the hold back if the pool refuses. What follows a commitment's
+later steps for its need and its village's totals is applied from the commitment's own
+events, exactly once each.
 """
 from __future__ import annotations
 
@@ -14,44 +20,51 @@ import redis
 
 from services.common.directory import DirectoryProjection
 from services.common.events import Envelope
-from services.common.outbox import outbox_key, ring, serialize
-from services.common.problems import Problem, conflict, invalid
+from services.common.idempotency import PROCESSED_TTL
+from services.common.outbox import register_outbox, ring, serialize
+from services.common.problems import Problem, conflict, invalid, not_found
 from services.common.quantities import from_hundredths
-from services.resources.domain import PoolBalance
+from services.resources.domain import PoolBalance, VillageTotalsChange, need_view
 
 SERVICE = "resources"
-OUTBOX = outbox_key(SERVICE)
-IDEMPOTENCY_TTL = 60 * 60 * 24  # a client retries within a day, as Stripe and others promise
-COMMITMENTS = "resources:commitments"
+IDEMPOTENCY_TTL = 60 * 60 * 24  # a client retries within a day
+COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (to find it)
+NEED_VILLAGE = "resources:need-village"  # need id -> village
+OPEN_NEEDS = "resources:needs:open"  # need ids not yet fulfilled, with their village
+ALL_COMMITMENTS = "resources:commitments:all"
 
 
-def _script(client: redis.Redis, name: str):
-    source = package_files.files("services.resources").joinpath("lua", f"{name}.lua").read_text()
-    return client.register_script(source)
+def _dept(code: str) -> str:
+    return f"resources:{{dept:{code}}}"
 
 
-def _tag(department_code: str) -> str:
-    return f"{{dept:{department_code}}}"
+def _village(code: str) -> str:
+    return f"resources:{{village:{code}}}"
 
 
 def pool_key(department_code: str, kind: str) -> str:
-    return f"resources:{_tag(department_code)}:pool:{kind}"
+    return f"{_dept(department_code)}:pool:{kind}"
 
 
-def pool_kinds_key(department_code: str) -> str:
-    return f"resources:{_tag(department_code)}:pool-kinds"
+def department_index(department_code: str, status: str = "all") -> str:
+    return f"{_dept(department_code)}:commitments:{status}"
 
 
-def idempotency_key(department_code: str, scope: str, key: str) -> str:
-    return f"resources:{_tag(department_code)}:idempotency:{scope}:{key}"
+def village_index(village_code: str, status: str = "all") -> str:
+    return f"{_village(village_code)}:commitments:{status}"
 
 
-def department_commitments_key(department_code: str) -> str:
-    return f"resources:{_tag(department_code)}:commitments"
+def township_index(township_code: str) -> str:
+    return f"resources:{{township:{township_code}}}:commitments"
 
 
-def village_commitments_key(village_code: str) -> str:
-    return f"resources:village:{village_code}:commitments"
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _script(client: redis.Redis, name: str):
+    source = package_files.files("services.resources").joinpath("lua", f"{name}.lua")
+    return client.register_script(source.read_text())
 
 
 def _unit_mismatch(kind: str, held_unit: str) -> Problem:
@@ -68,20 +81,27 @@ class ResourcesStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
         self.directory = DirectoryProjection(client, SERVICE)
-        self._add_to_pool = _script(client, "add_to_pool")
-        self._commit = _script(client, "commit")
+        self._scripts = {name: _script(client, name) for name in (
+            "add_to_pool", "commit", "move_commitment", "raise_need", "hold_need",
+            "settle_need_hold", "project_commitment")}
+
+    def _run(self, script: str, keys: list[str], args: list) -> list:
+        return self._scripts[script](keys=keys, args=args)
+
+    def _outbox(self, slot: str) -> str:
+        return register_outbox(self.redis, SERVICE, f"{slot}:outbox")
 
     # --- pools -------------------------------------------------------------------------------
 
     def add_to_pool(self, department_code: str, kind: str, unit: str, amount: int,
                     event: Envelope, fingerprint: str, key: str | None) -> tuple[dict, bool]:
         """Returns (pool item, replayed)."""
-        outcome, *rest = self._add_to_pool(
-            keys=[pool_key(department_code, kind), pool_kinds_key(department_code),
-                  idempotency_key(department_code, "pool", key or "-"), OUTBOX],
-            args=[kind, unit, amount, fingerprint, serialize(event), IDEMPOTENCY_TTL,
-                  "1" if key else "0"],
-        )
+        slot = _dept(department_code)
+        outcome, *rest = self._run("add_to_pool", [
+            pool_key(department_code, kind), f"{slot}:pool-kinds",
+            f"{slot}:idempotency:pool:{key or '-'}", self._outbox(slot),
+        ], [kind, unit, amount, fingerprint, serialize(event), IDEMPOTENCY_TTL,
+            "1" if key else "0"])
         if outcome == "reused":
             raise _key_reused()
         if outcome == "unit-mismatch":
@@ -92,7 +112,7 @@ class ResourcesStore:
         return balance.as_dict(department_code), outcome == "replay"
 
     def pool(self, department_code: str) -> list[dict]:
-        kinds = sorted(self.redis.smembers(pool_kinds_key(department_code)))
+        kinds = sorted(self.redis.smembers(f"{_dept(department_code)}:pool-kinds"))
         with self.redis.pipeline(transaction=False) as pipe:
             for kind in kinds:
                 pipe.hgetall(pool_key(department_code, kind))
@@ -107,17 +127,30 @@ class ResourcesStore:
 
     def commit(self, commitment: dict, amount: int, event: Envelope, fingerprint: str,
                key: str | None) -> tuple[dict, bool]:
-        """Reserve and store a commitment; returns (commitment, replayed)."""
+        """Reserve and store a commitment (its need held first); returns (commitment,
+        replayed)."""
         department_code = commitment["department_code"]
-        outcome, *rest = self._commit(
-            keys=[pool_key(department_code, commitment["kind"]), COMMITMENTS,
-                  department_commitments_key(department_code),
-                  village_commitments_key(commitment["village_code"]),
-                  idempotency_key(department_code, "commitment", key or "-"), OUTBOX],
-            args=[commitment["id"], amount, commitment["unit"],
-                  json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
-                  IDEMPOTENCY_TTL, "1" if key else "0", int(time.time() * 1000)],
-        )
+        need_id = commitment.get("need_id")
+        if need_id:
+            self.hold_need(need_id, commitment, amount)
+        slot = _dept(department_code)
+        self.redis.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
+        try:
+            outcome, *rest = self._run("commit", [
+                pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
+                department_index(department_code), department_index(department_code,
+                                                                      "committed"),
+                f"{slot}:idempotency:commitment:{key or '-'}", self._outbox(slot),
+            ], [commitment["id"], amount, commitment["unit"],
+                json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
+                IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
+        except Exception:
+            if need_id:
+                self.settle_need_hold(need_id, commitment["id"], 0, 0)
+            raise
+        if outcome != "ok" and need_id:
+            # refused, or a replay of an earlier commitment: this one's hold goes back
+            self.settle_need_hold(need_id, commitment["id"], 0, 0)
         if outcome == "reused":
             raise _key_reused()
         if outcome == "unit-mismatch":
@@ -134,5 +167,159 @@ class ResourcesStore:
         return json.loads(rest[0]), outcome == "replay"
 
     def commitment(self, commitment_id: str) -> dict | None:
-        raw = self.redis.hget(COMMITMENTS, commitment_id)
+        department_code = self.redis.hget(COMMITMENT_DEPARTMENT, commitment_id)
+        if department_code is None:
+            return None
+        raw = self.redis.hget(f"{_dept(department_code)}:commitments", commitment_id)
         return json.loads(raw) if raw else None
+
+    def move_commitment(self, commitment: dict, moved: dict, event: Envelope,
+                        reserved_change: int, delivered_change: int) -> dict:
+        """Store one forward step of a commitment with its pool settlement and event."""
+        department_code = commitment["department_code"]
+        slot = _dept(department_code)
+        outcome, *rest = self._run("move_commitment", [
+            pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
+            department_index(department_code, commitment["status"]),
+            department_index(department_code, moved["status"]), self._outbox(slot),
+        ], [commitment["id"], commitment["status"], json.dumps(moved, ensure_ascii=False),
+            serialize(event), reserved_change, delivered_change, _now_ms()])
+        if outcome == "not-found":
+            raise not_found("commitment", commitment["id"])
+        if outcome == "wrong-status":
+            now = json.loads(rest[0])["status"]
+            raise conflict("commitment-not-" + commitment["status"],
+                           f"commitment {commitment['id']} is {now}; lifecycles only move "
+                           "forward (committed → delivered → confirmed, or committed → "
+                           "cancelled)", status=now)
+        ring(SERVICE)
+        return json.loads(rest[0])
+
+    def commitments(self, index: str, after: str | None, limit: int) -> tuple[list, str | None]:
+        start = 0
+        if after:
+            rank = self.redis.zrank(index, after)
+            start = rank + 1 if rank is not None else 0
+        ids = self.redis.zrange(index, start, start + limit)
+        more = len(ids) > limit
+        ids = ids[:limit]
+        found = [self.commitment(commitment_id) for commitment_id in ids]
+        return [c for c in found if c], (ids[-1] if more and ids else None)
+
+    # --- a village's view of commitments (projected from the events) -------------------------
+
+    def project_commitment(self, event: Envelope, previous_status: str | None,
+                           change: VillageTotalsChange) -> bool:
+        commitment = event.data
+        village = commitment["village_code"]
+        applied = self._run("project_commitment", [
+            f"{_village(village)}:processed:{event.event_id}", f"{_village(village)}:totals",
+            village_index(village), village_index(village, previous_status or "none"),
+            village_index(village, commitment["status"]),
+        ], [PROCESSED_TTL, commitment["id"], _now_ms(),
+            f"{commitment['kind']}|{commitment['unit']}", commitment["department_code"],
+            change.committed, change.delivered, change.confirmed,
+            "1" if previous_status else "0"])
+        # listing indexes outside the village's slot: adding is idempotent, order by time
+        self.redis.zadd(township_index(commitment["township_code"]),
+                        {commitment["id"]: _now_ms()}, nx=True)
+        self.redis.zadd(ALL_COMMITMENTS, {commitment["id"]: _now_ms()}, nx=True)
+        return bool(applied)
+
+    def village_totals(self, village_code: str) -> dict[str, str]:
+        return self.redis.hgetall(f"{_village(village_code)}:totals")
+
+    # --- needs -------------------------------------------------------------------------------
+
+    def raise_need(self, need: dict, requested: int, event: Envelope, fingerprint: str,
+                   key: str | None, scope: str) -> tuple[str, bool]:
+        """Store a need; returns (need id, replayed)."""
+        slot = _village(need["village_code"])
+        self.redis.hset(NEED_VILLAGE, need["id"], need["village_code"])
+        outcome, need_id = self._run("raise_need", [
+            f"{slot}:needs", f"{slot}:need-counters", f"{slot}:needs:index",
+            f"{slot}:idempotency:need:{scope}:{key or '-'}", self._outbox(slot),
+        ], [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
+            fingerprint, IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
+        if outcome == "reused":
+            raise _key_reused()
+        # the ranking's candidate set; a fulfilled need leaves it when read
+        self.redis.zadd(OPEN_NEEDS, {need_id: _now_ms()}, nx=True)
+        ring(SERVICE)
+        return need_id, outcome == "replay"
+
+    def need(self, need_id: str) -> dict | None:
+        village = self.redis.hget(NEED_VILLAGE, need_id)
+        if village is None:
+            return None
+        return self._needs_of_village(village, [need_id]).get(need_id)
+
+    def _needs_of_village(self, village: str, ids: list[str]) -> dict[str, dict]:
+        slot = _village(village)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(f"{slot}:needs", ids)
+            pipe.hmget(f"{slot}:need-counters",
+                       [f"{i}:{c}" for i in ids for c in ("requested", "committed",
+                                                          "delivered")])
+            raws, counters = pipe.execute()
+        needs = {}
+        for n, (need_id, raw) in enumerate(zip(ids, raws, strict=True)):
+            if raw:
+                requested, committed, delivered = (int(c or 0) for c in
+                                                   counters[3 * n:3 * n + 3])
+                needs[need_id] = need_view(json.loads(raw), requested, committed, delivered)
+        return needs
+
+    def needs_of_village(self, village: str) -> list[dict]:
+        ids = self.redis.zrange(f"{_village(village)}:needs:index", 0, -1)
+        found = self._needs_of_village(village, ids) if ids else {}
+        return [found[i] for i in ids if i in found]
+
+    def unfulfilled_needs(self) -> list[dict]:
+        """Every need not yet fulfilled (fulfilled ones are dropped from the candidates)."""
+        ids = self.redis.zrange(OPEN_NEEDS, 0, -1)
+        villages = self.redis.hmget(NEED_VILLAGE, ids) if ids else []
+        by_village: dict[str, list[str]] = {}
+        for need_id, village in zip(ids, villages, strict=True):
+            if village:
+                by_village.setdefault(village, []).append(need_id)
+        needs = []
+        for village, village_ids in by_village.items():
+            needs.extend(self._needs_of_village(village, village_ids).values())
+        fulfilled = [n["id"] for n in needs if n["status"] == "fulfilled"]
+        if fulfilled:
+            self.redis.zrem(OPEN_NEEDS, *fulfilled)
+        return [n for n in needs if n["status"] != "fulfilled"]
+
+    def hold_need(self, need_id: str, commitment: dict, amount: int) -> None:
+        village = self.redis.hget(NEED_VILLAGE, need_id)
+        if village is None:
+            raise invalid(f"need {need_id} does not exist", ["body", "need_id"],
+                          type="unknown-need")
+        if village != commitment["village_code"]:
+            raise invalid(f"need {need_id} is a need of village {village}",
+                          ["body", "need_id"], type="need-mismatch")
+        slot = _village(village)
+        outcome, *rest = self._run("hold_need", [
+            f"{slot}:needs", f"{slot}:need-counters", f"{slot}:need-holds",
+        ], [need_id, commitment["id"], amount, commitment["kind"], commitment["unit"]])
+        if outcome == "unknown-need":
+            raise invalid(f"need {need_id} does not exist", ["body", "need_id"],
+                          type="unknown-need")
+        if outcome == "need-mismatch":
+            raise invalid(f"need {need_id} is for {rest[0]} counted in {rest[1]}",
+                          ["body", "kind"], type="need-mismatch")
+        if outcome == "overcommitted":
+            lacking = from_hundredths(rest[0])
+            raise conflict("need-overcommitted",
+                           f"need {need_id} still lacks {lacking} {commitment['unit']}, less "
+                           f"than the {commitment['quantity']} offered", lacking=lacking)
+
+    def settle_need_hold(self, need_id: str, commitment_id: str, hold: int,
+                         delivered: int) -> None:
+        village = self.redis.hget(NEED_VILLAGE, need_id)
+        if village is None:
+            return
+        slot = _village(village)
+        self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
+                  [need_id, commitment_id, hold, delivered])

@@ -23,7 +23,6 @@ import httpx
 import pytest
 import redis
 import yaml
-from kombu import Exchange
 
 from services.common import topology
 from services.common.config import Settings
@@ -43,7 +42,6 @@ ADMIN_TOKEN = "compose-test-admin-token"
 # `guabang` as the image installs it: the console script of the interpreter running the tests.
 GUABANG = Path(sys.executable).parent / "guabang"
 # CONTRACT §5: department systems publish commitments here. topology.py does not declare it.
-INGRESS = Exchange("guabang.ingress", type="topic", durable=True)
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +157,13 @@ def declared_by_topology() -> dict[str, list[dict]]:
     exchanges = [
         {"name": e.name, "vhost": "/", "type": e.type, "durable": e.durable,
          "auto_delete": e.auto_delete, "internal": False, "arguments": e.arguments or {}}
-        for e in (topology.EVENTS, topology.NOTIFICATIONS, INGRESS)
+        for e in (topology.EVENTS, topology.NOTIFICATIONS, topology.INGRESS)
     ]
     # The default exchange reaches every queue by its name, so guabang.dlq needs no binding.
-    queues = [topology.DEAD_LETTER_QUEUE]
-    bindings = []
+    queues = [topology.DEAD_LETTER_QUEUE, topology.INGRESS_COMMITMENTS]
+    bindings = [{"source": topology.INGRESS.name, "vhost": "/",
+                 "destination": topology.INGRESS_COMMITMENTS.name, "destination_type": "queue",
+                 "routing_key": "commitment.create", "arguments": {}}]
     for sub in topology.SUBSCRIPTIONS.values():
         queues += [sub.queue, sub.retry_queue]
         bindings += [

@@ -50,7 +50,7 @@ def test_only_admin_creates_keys_and_principals_are_validated(system, county):
 
 def test_a_township_reads_only_its_own_inbox_and_villages(system, county):
     own = create_key(system, f"township:{county['township']}")
-    other = create_key(system, "township:610581999")
+    other = create_key(system, "township:619999999")
     with system.client(own) as township:
         assert township.get(f"/v1/townships/{county['township']}/notifications").status_code \
             == 200

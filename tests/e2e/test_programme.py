@@ -16,7 +16,7 @@ def keys(system, county):
     return {
         "department": create_key(system, f"department:{county['department']}"),
         "township": create_key(system, f"township:{county['township']}"),
-        "neighbour": create_key(system, "township:610581998"),
+        "neighbour": create_key(system, "township:619999998"),
         "inspector": create_key(system, "inspector:省委督查组"),
     }
 

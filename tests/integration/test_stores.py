@@ -7,7 +7,9 @@ from services.common import events
 from services.common.directory import DirectoryProjection
 from services.common.problems import Problem
 from services.notifications.store import NotificationsStore
-from services.resources.store import OUTBOX, ResourcesStore
+from services.resources.store import ResourcesStore
+
+OUTBOX = "resources:{dept:agri}:outbox"  # the department's own outbox, in its hash slot
 
 pytestmark = pytest.mark.integration
 

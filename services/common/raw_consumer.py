@@ -1,0 +1,139 @@
+"""An entrypoint for messages from outside systems, taken raw and never trusted.
+
+nameko's consumers let kombu decode a body before the service sees it: a message that is not
+JSON, or has an unexpected content type, raises inside the consumer loop and stops the whole
+service. This entrypoint takes the undecoded message from its own connection, so the service
+method judges the bytes, answers, and nothing a sender does can stop it.
+
+The method returns an `IngressOutcome`; the entrypoint then sends the reply (to `reply_to`,
+with `correlation_id`), parks the message in `guabang.dlq` when the outcome says so, and only
+then acks. If the method raises (the store is down, say), the message goes back to its queue
+after a pause, so it is never lost and never spins.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+
+import eventlet
+from kombu import Connection, Queue
+from nameko.extensions import Entrypoint
+
+from services.common.config import settings_of
+from services.common.events import utc_now
+from services.common.topology import DEAD_LETTER_QUEUE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngressOutcome:
+    status: int
+    body: dict
+    park_reason: str | None = None  # set: the message is parked in the dead-letter queue
+    extra_headers: dict = field(default_factory=dict)
+
+
+class RawConsumer(Entrypoint):
+    def __init__(self, queue: Queue, prefetch_count: int = 10, **kwargs):
+        self.queue = queue
+        self.prefetch_count = prefetch_count
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.settings = settings_of(self.container)
+        self._running = False
+        self._thread = None
+        self._publisher = Connection(self.settings.amqp_uri,
+                                     transport_options={"confirm_publish": True})
+        self._publish_lock = eventlet.semaphore.Semaphore()
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._consume)
+
+    def stop(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.wait()
+        self._publisher.release()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def _consume(self):
+        while self._running:
+            try:
+                with Connection(self.settings.amqp_uri) as connection:
+                    consumer = connection.Consumer(queues=[self.queue],
+                                                   on_message=self._on_message,
+                                                   prefetch_count=self.prefetch_count)
+                    with consumer:
+                        while self._running:
+                            try:
+                                connection.drain_events(timeout=1)
+                            except TimeoutError:
+                                continue
+            except Exception:
+                if self._running:
+                    log.exception("consumer of %s lost its connection; reconnecting",
+                                  self.queue.name)
+                    eventlet.sleep(1.0)
+
+    def _on_message(self, message):
+        properties = dict(message.properties)
+        properties["headers"] = dict(message.headers or {})
+        self.container.spawn_worker(self, (message.body, properties), {},
+                                    handle_result=partial(self._settle, message))
+
+    def _settle(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None:
+            log.error("could not handle a message from %s; it goes back to the queue",
+                      self.queue.name, exc_info=exc_info)
+            eventlet.sleep(1.0)  # no hot loop while, say, the store is down
+            message.requeue()
+            return result, exc_info
+        try:
+            self._answer(message, result)
+        except Exception:
+            log.exception("could not answer or park a message; it goes back to the queue")
+            eventlet.sleep(1.0)
+            message.requeue()
+            return result, exc_info
+        message.ack()
+        return result, exc_info
+
+    def _publish(self, body, routing_key: str, **properties) -> None:
+        with self._publish_lock:
+            producer = self._publisher.Producer()
+            producer.publish(body, exchange="", routing_key=routing_key, retry=True,
+                             **properties)
+
+    def _answer(self, message, outcome: IngressOutcome) -> None:
+        reply_to = message.properties.get("reply_to")
+        if reply_to:
+            self._publish(json.dumps({"status": outcome.status, "body": outcome.body},
+                                     ensure_ascii=False),
+                          reply_to, content_type="application/json",
+                          content_encoding="utf-8",
+                          correlation_id=message.properties.get("correlation_id"))
+        if outcome.park_reason:
+            headers = dict(message.headers or {})
+            headers.update({
+                "x-guabang-original-queue": self.queue.name,
+                "x-guabang-error": outcome.park_reason[:1000],
+                "x-guabang-failed-at": utc_now(),
+                "x-guabang-sender": message.properties.get("user_id") or "",
+                **outcome.extra_headers,
+            })
+            self._publish(message.body, DEAD_LETTER_QUEUE.name, headers=headers,
+                          delivery_mode=2, content_type=message.content_type,
+                          content_encoding=message.content_encoding,
+                          message_id=message.properties.get("message_id"))
+
+
+raw_consumer = RawConsumer.decorator

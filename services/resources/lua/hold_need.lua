@@ -1,0 +1,20 @@
+-- Count a commitment against a need before the department's pool is touched: the need is
+-- never over-committed, whatever the number of departments committing to it at once. The
+-- hold is keyed by commitment id, so repeating it changes nothing. Village hash slot.
+-- KEYS: 1 needs hash, 2 need counters hash, 3 holds hash (need|commitment -> hundredths)
+-- ARGV: 1 need id, 2 commitment id, 3 amount (hundredths), 4 kind, 5 unit
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {'unknown-need'} end
+local need = cjson.decode(raw)
+if need['kind'] ~= ARGV[4] or need['unit'] ~= ARGV[5] then
+    return {'need-mismatch', need['kind'], need['unit']}
+end
+local hold = ARGV[1] .. '|' .. ARGV[2]
+if redis.call('HEXISTS', KEYS[3], hold) == 1 then return {'ok'} end
+local requested = tonumber(redis.call('HGET', KEYS[2], ARGV[1] .. ':requested'))
+local committed = tonumber(redis.call('HGET', KEYS[2], ARGV[1] .. ':committed'))
+local lacking = requested - committed
+if tonumber(ARGV[3]) > lacking then return {'overcommitted', string.format('%d', lacking)} end
+redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':committed', ARGV[3])
+redis.call('HSET', KEYS[3], hold, ARGV[3])
+return {'ok'}
