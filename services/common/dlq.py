@@ -16,6 +16,7 @@ def _describe(message) -> dict:
         "error": headers.get("x-guabang-error"),
         "failed_at": headers.get("x-guabang-failed-at"),
         "attempts": headers.get(ATTEMPT_HEADER),
+        "sender": headers.get("x-guabang-sender") or message.properties.get("user_id"),
         "body": body.decode("utf-8", "replace") if isinstance(body, bytes) else body,
     }
 

@@ -191,14 +191,14 @@ class ResourcesService:
 
     def _move(self, principal: Principal, commitment: dict, step: str, changes: dict,
               reserved_change: int, delivered_change: int) -> dict:
-        _, new_status = NEXT_STATUS[step]
+        from_status, new_status = NEXT_STATUS[step]
         moved = {**commitment, **changes, "status": new_status}
         event_type, model = LIFECYCLE_EVENTS[new_status]
         event = events.make_event(event_type, model(**moved),
                                   township_code=commitment["township_code"],
                                   village_code=commitment["village_code"])
-        return self.store.move_commitment(commitment, moved, event, reserved_change,
-                                          delivered_change)
+        return self.store.move_commitment(commitment, from_status, moved, event,
+                                          reserved_change, delivered_change)
 
     @rpc
     def deliver(self, actor: str, commitment_id: str, body: dict) -> dict:

@@ -173,22 +173,23 @@ class ResourcesStore:
         raw = self.redis.hget(f"{_dept(department_code)}:commitments", commitment_id)
         return json.loads(raw) if raw else None
 
-    def move_commitment(self, commitment: dict, moved: dict, event: Envelope,
-                        reserved_change: int, delivered_change: int) -> dict:
-        """Store one forward step of a commitment with its pool settlement and event."""
+    def move_commitment(self, commitment: dict, from_status: str, moved: dict,
+                        event: Envelope, reserved_change: int, delivered_change: int) -> dict:
+        """Store one forward step of a commitment (only from `from_status`) with its pool
+        settlement and its event."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
         outcome, *rest = self._run("move_commitment", [
             pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
-            department_index(department_code, commitment["status"]),
+            department_index(department_code, from_status),
             department_index(department_code, moved["status"]), self._outbox(slot),
-        ], [commitment["id"], commitment["status"], json.dumps(moved, ensure_ascii=False),
+        ], [commitment["id"], from_status, json.dumps(moved, ensure_ascii=False),
             serialize(event), reserved_change, delivered_change, _now_ms()])
         if outcome == "not-found":
             raise not_found("commitment", commitment["id"])
         if outcome == "wrong-status":
             now = json.loads(rest[0])["status"]
-            raise conflict("commitment-not-" + commitment["status"],
+            raise conflict("commitment-not-" + from_status,
                            f"commitment {commitment['id']} is {now}; lifecycles only move "
                            "forward (committed → delivered → confirmed, or committed → "
                            "cancelled)", status=now)

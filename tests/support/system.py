@@ -82,6 +82,13 @@ class System:
             self.processes[name] = ServiceProcess(command, self.env, name)
         return self
 
+    def start_replica(self, name: str) -> str:
+        """Another process of a service, consuming from the same queues as the first."""
+        replica = f"{name}#{sum(1 for n in self.processes if n.split('#')[0] == name) + 1}"
+        command = [sys.executable, "-m", "services.cli", "run", name]
+        self.processes[replica] = ServiceProcess(command, self.env, replica)
+        return replica
+
     def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
         for name in names or list(self.processes):
             process = self.processes.pop(name, None)
