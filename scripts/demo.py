@@ -135,6 +135,13 @@ def scenario() -> None:
 
 
 def main() -> int:
+    try:
+        httpx.get(BASE + "/health", timeout=1)
+    except httpx.HTTPError:
+        pass
+    else:
+        raise SystemExit(f"port {PORT} is taken (is `make run` up?): stop it, or run "
+                         f"GUABANG_DEMO_PORT=8010 make demo")
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {**os.environ, "REDIS_URL": REDIS_URL, "GUABANG_ADMIN_TOKEN": ADMIN,
            "GUABANG_HTTP_PORT": str(PORT)}

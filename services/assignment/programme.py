@@ -5,8 +5,6 @@ from the gateway, because who may act depends on the records involved.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from services.assignment import access
 from services.assignment.domain import public_cadre, status_after_end, work_summary
 from services.assignment.store import (
@@ -19,7 +17,7 @@ from services.assignment.store import (
     village_problems_key,
 )
 from services.common import events
-from services.common.events import utc_now
+from services.common.events import county_today, utc_now
 from services.common.fingerprints import request_fingerprint
 from services.common.ids import new_id
 from services.common.lists import page, parse_limit
@@ -228,7 +226,7 @@ class ProgrammeRpc:
         if not assignment["starts_on"] <= day <= assignment["ends_on"]:
             raise invalid(f"{day} is outside the assignment ({assignment['starts_on']} to "
                           f"{assignment['ends_on']})", ["body", "date"])
-        if request.date > date.today():
+        if request.date > county_today():
             raise invalid(f"{day} is in the future", ["body", "date"])
         log = {"id": new_id("wlg"), "assignment_id": assignment_id,
                "cadre_id": assignment["cadre_id"], "village_code": assignment["village_code"],

@@ -8,7 +8,7 @@ from importlib import resources as package_files
 
 import redis
 
-from services.common.events import Envelope, utc_now
+from services.common.events import Envelope, county_today, utc_now
 from services.common.outbox import outbox_key, ring, serialize
 from services.common.problems import Problem, conflict, not_found
 
@@ -245,7 +245,8 @@ class AssignmentStore:
             keys=[ASSIGNMENTS, cadre_active_key(ended["cadre_id"]),
                   village_active_key(ended["village_code"]), OUTBOX],
             args=[ended["id"], _json(ended), serialize(event),
-                  serialize(leaderless_event) if leaderless_event else ""],
+                  serialize(leaderless_event) if leaderless_event else "",
+                  county_today().isoformat()],
         )
         if outcome == "not-found":
             raise not_found("assignment", ended["id"])

@@ -7,12 +7,20 @@ them are snapshotted by tests/unit/test_event_schemas.py, so a breaking change f
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
+
+
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))  # no daylight saving since 1991
+
+
+def county_today() -> date:
+    """Today's date where the programme runs, for rules about days (not UTC's date)."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def utc_now() -> str:

@@ -113,6 +113,9 @@ class RouteSpec:
     tag: str = "operations"
     query: dict[str, str] = field(default_factory=dict)  # name -> description
     idempotent: bool = False  # honours Idempotency-Key
+    # False for what must leave no trace a stranger can read: /metrics needs no key, and a
+    # count of planned inspections would announce unannounced ones.
+    metered: bool = True
     errors: tuple[int, ...] = ()
 
     @property
@@ -157,7 +160,8 @@ def route(method: str, path: str, summary: str, allow: Rule | None, **options):
                 log.exception("unexpected failure in %s %s", method, path)
                 response = problem_response(
                     Problem(500, "internal-error", "an unexpected error occurred; it was logged"))
-            self.metrics.observe(spec, response.status_code, time.perf_counter() - started)
+            if spec.metered:
+                self.metrics.observe(spec, response.status_code, time.perf_counter() - started)
             return response
 
         return api_entrypoint(method, path)(endpoint)

@@ -118,25 +118,26 @@ class ProgrammeRoutes:
     # --- inspections (暗访暗查) -----------------------------------------------------------------
 
     @route("POST", "/v1/inspections", "Plan an unannounced inspection", allow=may.inspector,
-           body=InspectionIn, response=Inspection, status=201, tag="inspections", idempotent=True)
+           body=InspectionIn, response=Inspection, status=201, tag="inspections",
+           metered=False, idempotent=True)
     def plan_inspection(self, call: Call):
         return replayable(self.assignment.plan_inspection(_actor(call), call.raw_body,
                                                           call.idempotency_key), "inspection")
 
     @route("POST", "/v1/inspections/<inspection_id>/report", "File an inspection's report",
            allow=may.anyone, body=InspectionReport, response=Inspection, tag="inspections",
-           errors=(404, 409))
+           metered=False, errors=(404, 409))
     def file_report(self, call: Call, inspection_id: str):
         return self.assignment.file_report(_actor(call), inspection_id, call.raw_body)
 
     @route("GET", "/v1/inspections", "List inspections", allow=may.anyone,
-           response=page_of(Inspection), tag="inspections",
+           response=page_of(Inspection), tag="inspections", metered=False,
            query={"village": "only this village's", **PAGING})
     def list_inspections(self, call: Call):
         return self.assignment.list_inspections(_actor(call), call.query("village"),
                                                 call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/inspections/<inspection_id>", "Read an inspection", allow=may.anyone,
-           response=Inspection, tag="inspections", errors=(404,))
+           response=Inspection, tag="inspections", metered=False, errors=(404,))
     def get_inspection(self, call: Call, inspection_id: str):
         return self.assignment.get_inspection(_actor(call), inspection_id)

@@ -1,6 +1,8 @@
 """The programme over HTTP: cadres, assignments, work, problems and unannounced inspections."""
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import create_key
@@ -230,6 +232,7 @@ def test_a_planned_inspection_leaks_nowhere_until_its_report_is_filed(system, co
                 "visited_on": "2026-11-30", "score": 10, "findings": []})
             assert report.status_code in (403, 404)
     assert all(item["type"] != "assignment.inspection_filed" for item in inbox(system, county))
+    assert "inspections" not in httpx.get(f"{system.base_url}/metrics").text  # no count either
 
     with system.client(keys["inspector"]) as inspector:
         filed = inspector.post(f"/v1/inspections/{inspection_id}/report", json={
@@ -252,3 +255,20 @@ def test_a_planned_inspection_leaks_nowhere_until_its_report_is_filed(system, co
                                 if i["type"] == "assignment.inspection_filed"], 10,
                        what="the filed inspection in the inbox")
     assert len(items) == 1 and "72" in items[0]["title_zh"]
+
+
+def test_a_successor_booked_for_later_does_not_lead_the_village_today(system, county, keys):
+    dept = keys["department"]
+    today = date.today()
+    current, successor = (register_cadre(system, county, dept, name) for name in ("甲", "乙"))
+    leading = assign(system, dept, current["id"], county["village"], "leader",
+                     starts=(today - timedelta(days=10)).isoformat(),
+                     ends=(today + timedelta(days=10)).isoformat()).json()
+    booked = assign(system, dept, successor["id"], county["village"], "leader",
+                    starts=(today + timedelta(days=11)).isoformat(),
+                    ends=(today + timedelta(days=300)).isoformat())
+    assert booked.status_code == 201  # dates do not overlap: a successor may be booked ahead
+    with system.client(dept) as department:
+        ended = department.post(f"/v1/assignments/{leading['id']}/end",
+                                json={"reason": "recalled"}).json()
+    assert ended["village_left_leaderless"] is True
