@@ -91,6 +91,25 @@ def _broker(args) -> int:
     return 0
 
 
+def _feed_status(args) -> int:
+    from services.common.config import Settings
+    from services.common.redis_provider import connect
+    from services.notifications.service import feed_status
+    from services.notifications.store import NotificationsStore
+
+    store = NotificationsStore(connect(Settings.from_env().redis_url))
+    rows = feed_status(store, args.township)
+    print(f"{'township':<11}{'unacked':>8}  webhooks")
+    for row in rows:
+        hooks = ", ".join(
+            f"{w['url']} {w['status']}"
+            + (f" failing x{w['consecutive_failures']}: {w['last_error']}"
+               if w.get("consecutive_failures") else "")
+            for w in row["webhooks"]) or "-"
+        print(f"{row['township_code']:<11}{row['unacked']:>8}  {hooks}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
     warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
@@ -135,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     broker_commands.add_parser(
         "definitions", help="print the broker definitions (exchanges, queues, bindings) as JSON")
 
+    notifications = commands.add_parser("notifications", help="townships' feeds")
+    feeds = notifications.add_subparsers(dest="action", required=True)
+    status = feeds.add_parser("status", help="unacked notifications and failing webhooks")
+    status.add_argument("--township", metavar="CODE", help="only this township")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         from services.runner import run_in_process
@@ -151,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         return _import_county(args)
     if args.command == "broker":
         return _broker(args)
+    if args.command == "notifications":
+        return _feed_status(args)
     return _dlq(args)
 
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 SERVICES = ("assignment", "resources", "notifications", "gateway")
 
@@ -89,6 +90,22 @@ def run_in_process(names: list[str]) -> int:
     return 0
 
 
+LOCAL_STATE = Path(".guabang")
+
+
+def local_secrets_key() -> str:
+    """The key that seals webhook secrets, kept in .guabang/ so that a restart can still open
+    them (production sets GUABANG_SECRETS_KEY instead)."""
+    from services.common.secrets_box import SecretsBox
+
+    path = LOCAL_STATE / "secrets.key"
+    if not path.exists():
+        LOCAL_STATE.mkdir(mode=0o700, exist_ok=True)
+        path.write_text(SecretsBox.new_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def start_all(names: list[str] | None = None) -> int:
     """Each service in its own process, in the foreground; Ctrl-C stops them all."""
     from services.common.config import Settings
@@ -101,6 +118,8 @@ def start_all(names: list[str] | None = None) -> int:
     if found:
         print("guabang cannot start:\n" + "\n".join(found), file=sys.stderr)
         return 2
+    if not env.get("GUABANG_SECRETS_KEY"):
+        env["GUABANG_SECRETS_KEY"] = local_secrets_key()
     if not env.get("GUABANG_ADMIN_TOKEN"):
         env["GUABANG_ADMIN_TOKEN"] = "gba_" + secrets.token_urlsafe(24)
         print("guabang: GUABANG_ADMIN_TOKEN was not set; this run's admin key is\n\n"

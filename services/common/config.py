@@ -21,6 +21,13 @@ class Settings:
     # Delays (seconds) before each retry of a failed event handler; then the message is parked.
     handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0, 120.0, 600.0))
     max_body_bytes: int = 1024 * 1024
+    # Fernet key that seals webhook secrets at rest (`guabang start` makes and keeps one).
+    secrets_key: str | None = None
+    # Delays (seconds) between webhook attempts; its length is the number of retries.
+    webhook_retry_schedule: tuple[float, ...] | None = None
+    webhook_timeout: float = 10.0
+    # Deliveries in flight at once: a slow receiver holds one of these, never the others.
+    webhook_concurrency: int = 50
     # RabbitMQ's management API, for `guabang broker add-department`.
     management_url: str = "http://guest:guest@127.0.0.1:15672"
 
@@ -35,6 +42,10 @@ class Settings:
             http_host=env.get("GUABANG_HTTP_HOST", defaults.http_host),
             http_port=int(env.get("GUABANG_HTTP_PORT", defaults.http_port)),
             rpc_timeout=float(env.get("GUABANG_RPC_TIMEOUT", defaults.rpc_timeout)),
+            secrets_key=env.get("GUABANG_SECRETS_KEY") or None,
+            webhook_retry_schedule=_float_list(env["GUABANG_WEBHOOK_RETRY_SCHEDULE"])
+            if env.get("GUABANG_WEBHOOK_RETRY_SCHEDULE") else None,
+            webhook_timeout=float(env.get("GUABANG_WEBHOOK_TIMEOUT", defaults.webhook_timeout)),
             management_url=env.get("RABBITMQ_MANAGEMENT_URL", defaults.management_url),
             handler_retry_delays=_float_list(env["GUABANG_HANDLER_RETRY_DELAYS"])
             if "GUABANG_HANDLER_RETRY_DELAYS" in env

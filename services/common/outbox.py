@@ -69,8 +69,18 @@ def register_outbox(client, service: str, key: str) -> str:
     return key
 
 
+def outbox_entry(exchange: str, routing_key: str, message_id: str, body: str,
+                 message_type: str | None = None) -> str:
+    """An outbox entry: a message and where it goes, stored as one string."""
+    return json.dumps({"exchange": exchange, "routing_key": routing_key,
+                       "message_id": message_id, "type": message_type, "body": body},
+                      ensure_ascii=False)
+
+
 def serialize(envelope: Envelope) -> str:
-    return envelope.model_dump_json()
+    """The outbox entry of an event: to `guabang.events`, routed by its type."""
+    return outbox_entry(EVENTS.name, envelope.type, envelope.event_id,
+                        envelope.model_dump_json(), envelope.type)
 
 
 def ring(service: str) -> None:
@@ -88,20 +98,20 @@ class OutboxPublisher:
         self.producer = None
 
     def publish(self, raw: str) -> None:
-        envelope = json.loads(raw)
+        entry = json.loads(raw)
         if self.producer is None:
             self.connection.ensure_connection(max_retries=1)
             self.producer = self.connection.Producer()
         # With confirm_publish, publish() returns only once the broker has confirmed the message.
         self.producer.publish(
-            raw,
-            exchange=EVENTS.name,
-            routing_key=envelope["type"],
+            entry["body"],
+            exchange=entry["exchange"],
+            routing_key=entry["routing_key"],
             content_type="application/json",
             content_encoding="utf-8",
             delivery_mode=2,
-            message_id=envelope["event_id"],
-            type=envelope["type"],
+            message_id=entry["message_id"],
+            type=entry["type"],
         )
 
     def reset(self) -> None:

@@ -218,6 +218,9 @@ class Notification(BaseModel):
     title_en: str
     data: dict
     acked_at: str | None = None
+    acked_by: str | None = None
+    cursor: str | None = Field(None, description="Resume after this item: ?after= or "
+                                                 "Last-Event-ID")
 
 
 # --- operations ------------------------------------------------------------------------------
@@ -381,3 +384,49 @@ class Inspection(BaseModel):
     created_at: str
     report: dict | None = None
     filed_at: str | None = None
+
+
+class WebhookIn(Body):
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2000)]
+    types: list[str] = Field(min_length=1, max_length=50,
+                             description='["*"] for every type, or a list of event types')
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    types: list[str]
+    status: Literal["active", "disabled"]
+    created_at: str
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_success_at: str | None = None
+    disabled_at: str | None = None
+    disabled_reason: str | None = None
+    secret: str | None = Field(None, description="Shown once, in the response that creates it")
+
+
+class WebhookAttempt(BaseModel):
+    number: int | None = None
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int | None = None
+
+
+class WebhookDelivery(BaseModel):
+    id: str
+    webhook_id: str
+    notification_id: str
+    status: Literal["pending", "delivered", "exhausted", "abandoned"]
+    attempts_made: int
+    created_at: str
+    next_attempt_at: str | None = None
+    attempts: list[WebhookAttempt] = Field(default_factory=list)
+
+
+class TownshipFeedStatus(BaseModel):
+    township_code: str
+    unacked: int
+    webhooks: list[Webhook]
+    failing_webhooks: int

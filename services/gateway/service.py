@@ -17,7 +17,6 @@ from services.common.schemas import (
     Department,
     DepartmentIn,
     Health,
-    Notification,
     Township,
     TownshipIn,
     Village,
@@ -27,6 +26,7 @@ from services.common.schemas import (
 from services.gateway.http import PAGING, Call, bearer_token, json_response, route
 from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
+from services.gateway.notifications_routes import NotificationsRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.programme_routes import ProgrammeRoutes
 from services.gateway.resources_routes import ResourcesRoutes
@@ -52,7 +52,7 @@ def _created(result: dict, name: str):
     return (201 if result["created"] else 200), result[name]
 
 
-class GatewayService(ProgrammeRoutes, ResourcesRoutes):
+class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
     name = "gateway"
 
     settings = SettingsProvider()
@@ -176,13 +176,3 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes):
            response=Department, tag="directory", errors=(404,))
     def get_department(self, call: Call, code: str):
         return self.assignment.get_department(code)
-
-    # --- notifications -----------------------------------------------------------------------
-
-    @route("GET", "/v1/townships/<code>/notifications", "Read a township's inbox",
-           allow=may.any_of(may.township_in_path(), may.inspector),
-           response=page_of(Notification), tag="notifications",
-           query={"unacked": "true: only those not yet acknowledged", **PAGING})
-    def township_inbox(self, call: Call, code: str):
-        unacked = (call.query("unacked") or "").lower() in ("true", "1", "yes")
-        return self.notifications.inbox(code, call.query("after"), call.query("limit"), unacked)

@@ -1,51 +1,193 @@
-"""Townships' inboxes in Redis.
+"""Townships' feeds in Redis: inboxes, receipts, webhooks and their deliveries.
 
-Each township's notifications are numbered by a per-township sequence; that number is the
-list cursor (and later the stream's event id), so order is stable and resuming never skips.
+Each township's notifications are numbered by a per-township sequence. That number is the
+list cursor and the stream's event id, so order is stable and resuming never skips. A
+township's keys share the hash tag `{township:<code>}`; the id index, the due-deliveries
+queue and the set of townships are shared.
 """
 from __future__ import annotations
 
 import json
+import time
 from importlib import resources as package_files
 
 import redis
 
 from services.common.directory import DirectoryProjection
+from services.common.events import utc_now
+from services.common.outbox import register_outbox, ring
 
 SERVICE = "notifications"
 ID_INDEX = "notifications:ids"
+DUE_DELIVERIES = "notifications:webhooks:due"
+TOWNSHIPS = "notifications:townships"
 
 
-def _township(code: str) -> str:
+def township_slot(code: str) -> str:
     return f"notifications:{{township:{code}}}"
+
+
+def _script(client: redis.Redis, name: str):
+    source = package_files.files("services.notifications").joinpath("lua", f"{name}.lua")
+    return client.register_script(source.read_text())
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class NotificationsStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
         self.directory = DirectoryProjection(client, SERVICE)
-        source = package_files.files("services.notifications").joinpath("lua", "deliver.lua")
-        self._deliver = client.register_script(source.read_text())
+        self._deliver = _script(client, "deliver")
+        self._ack = _script(client, "ack")
+        self._claim_due = _script(client, "claim_due")
 
-    def deliver(self, notification: dict) -> bool:
-        """Store a notification unless its id is already stored; True when it was new."""
-        township = _township(notification["township_code"])
+    # --- inbox -------------------------------------------------------------------------------
+
+    def deliver(self, notification: dict, outbox_entry: str,
+                deliveries: list[dict]) -> bool:
+        """Store a notification with its AMQP message and webhook deliveries, unless its id is
+        already stored; True when it was new."""
+        township = notification["township_code"]
+        slot = township_slot(township)
+        outbox = register_outbox(self.redis, SERVICE, f"{slot}:outbox")
+        pairs = [value for d in deliveries for value in (d["id"], json.dumps(d))]
         seq = self._deliver(
-            keys=[ID_INDEX, f"{township}:seq", f"{township}:items", f"{township}:order",
-                  f"{township}:unacked"],
-            args=[notification["id"], notification["township_code"],
-                  json.dumps(notification, ensure_ascii=False)],
+            keys=[ID_INDEX, f"{slot}:seq", f"{slot}:items", f"{slot}:order",
+                  f"{slot}:unacked", outbox, f"{slot}:deliveries", DUE_DELIVERIES, TOWNSHIPS,
+                  f"{slot}:deliveries:index"],
+            args=[notification["id"], township, json.dumps(notification, ensure_ascii=False),
+                  outbox_entry, _now_ms(), *pairs],
         )
+        if seq:
+            ring(SERVICE)
         return bool(seq)
 
     def inbox(self, township_code: str, after: int | None, limit: int,
               unacked_only: bool = False) -> tuple[list[dict], str | None]:
-        township = _township(township_code)
-        order = f"{township}:unacked" if unacked_only else f"{township}:order"
+        slot = township_slot(township_code)
+        order = f"{slot}:unacked" if unacked_only else f"{slot}:order"
         low = f"({after}" if after is not None else "-inf"
         seqs = self.redis.zrangebyscore(order, low, "+inf", start=0, num=limit + 1)
         more = len(seqs) > limit
         seqs = seqs[:limit]
-        raws = self.redis.hmget(f"{township}:items", seqs) if seqs else []
-        items = [json.loads(raw) for raw in raws if raw]
+        items = self._items(township_code, seqs)
         return items, (seqs[-1] if more else None)
+
+    def _items(self, township_code: str, seqs: list[str]) -> list[dict]:
+        if not seqs:
+            return []
+        slot = township_slot(township_code)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(f"{slot}:items", seqs)
+            pipe.hmget(f"{slot}:acks", seqs)
+            raws, acks = pipe.execute()
+        items = []
+        for seq, raw, ack in zip(seqs, raws, acks, strict=True):
+            if raw:
+                items.append(self._with_receipt(json.loads(raw), seq, ack))
+        return items
+
+    @staticmethod
+    def _with_receipt(item: dict, seq, ack: str | None) -> dict:
+        receipt = json.loads(ack) if ack else {}
+        return {**item, "cursor": str(seq), "acked_at": receipt.get("acked_at"),
+                "acked_by": receipt.get("acked_by")}
+
+    def notification(self, township_code: str, notification_id: str) -> dict | None:
+        where = self.redis.hget(ID_INDEX, notification_id)
+        if where is None:
+            return None
+        township, seq = where.split("|")
+        if township != township_code:
+            return None
+        items = self._items(township, [seq])
+        return items[0] if items else None
+
+    def ack(self, township_code: str, notification_id: str, actor: str) -> dict | None:
+        slot = township_slot(township_code)
+        receipt = json.dumps({"acked_at": utc_now(), "acked_by": actor})
+        outcome, *rest = self._ack(keys=[ID_INDEX, f"{slot}:acks", f"{slot}:unacked"],
+                                   args=[notification_id, township_code, receipt])
+        if outcome == "not-found":
+            return None
+        seq, ack = rest
+        raw = self.redis.hget(f"{slot}:items", seq)
+        return self._with_receipt(json.loads(raw), seq, ack)
+
+    def unacked_count(self, township_code: str) -> int:
+        return self.redis.zcard(f"{township_slot(township_code)}:unacked")
+
+    def townships(self) -> list[str]:
+        return sorted(self.redis.smembers(TOWNSHIPS))
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def webhooks(self, township_code: str) -> list[dict]:
+        raws = self.redis.hvals(f"{township_slot(township_code)}:webhooks")
+        return sorted((json.loads(raw) for raw in raws), key=lambda w: w["created_at"])
+
+    def webhook(self, township_code: str, webhook_id: str) -> dict | None:
+        raw = self.redis.hget(f"{township_slot(township_code)}:webhooks", webhook_id)
+        return json.loads(raw) if raw else None
+
+    def save_webhook(self, township_code: str, webhook: dict) -> None:
+        self.redis.hset(f"{township_slot(township_code)}:webhooks", webhook["id"],
+                        json.dumps(webhook, ensure_ascii=False))
+        self.redis.sadd(TOWNSHIPS, township_code)
+
+    def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
+        return bool(self.redis.hdel(f"{township_slot(township_code)}:webhooks", webhook_id))
+
+    # --- deliveries --------------------------------------------------------------------------
+
+    def delivery(self, township_code: str, delivery_id: str) -> dict | None:
+        raw = self.redis.hget(f"{township_slot(township_code)}:deliveries", delivery_id)
+        return json.loads(raw) if raw else None
+
+    def deliveries(self, township_code: str, webhook_id: str) -> list[dict]:
+        slot = township_slot(township_code)
+        ids = self.redis.zrange(f"{slot}:deliveries:index", 0, -1)
+        raws = self.redis.hmget(f"{slot}:deliveries", ids) if ids else []
+        found = [d for d in (json.loads(raw) for raw in raws if raw)
+                 if d["webhook_id"] == webhook_id]
+        for delivery in found:
+            delivery["attempts"] = self.attempts(township_code, delivery["id"])
+        return found
+
+    def attempts(self, township_code: str, delivery_id: str) -> list[dict]:
+        key = f"{township_slot(township_code)}:delivery:{delivery_id}:attempts"
+        return [json.loads(raw) for raw in self.redis.lrange(key, 0, -1)]
+
+    def claim_due(self, lease_ms: int, limit: int) -> list[tuple[str, str]]:
+        members = self._claim_due(keys=[DUE_DELIVERIES], args=[_now_ms(), lease_ms, limit])
+        return [tuple(member.split("|", 1)) for member in members]
+
+    def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
+                       next_due_ms: int | None, webhook: dict | None = None) -> None:
+        """The attempt, the delivery's new state and when (if ever) to try again: together."""
+        slot = township_slot(township_code)
+        member = f"{township_code}|{delivery['id']}"
+        with self.redis.pipeline() as pipe:  # MULTI/EXEC
+            pipe.rpush(f"{slot}:delivery:{delivery['id']}:attempts", json.dumps(attempt))
+            pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
+            if next_due_ms is None:
+                pipe.zrem(DUE_DELIVERIES, member)
+            else:
+                pipe.zadd(DUE_DELIVERIES, {member: next_due_ms})
+            if webhook is not None:
+                pipe.hset(f"{slot}:webhooks", webhook["id"],
+                          json.dumps(webhook, ensure_ascii=False))
+            pipe.execute()
+
+    def schedule_now(self, township_code: str, delivery: dict) -> None:
+        slot = township_slot(township_code)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
+            pipe.zadd(DUE_DELIVERIES, {f"{township_code}|{delivery['id']}": _now_ms()})
+            pipe.execute()
+
+    def drop_due(self, township_code: str, delivery_id: str) -> None:
+        self.redis.zrem(DUE_DELIVERIES, f"{township_code}|{delivery_id}")

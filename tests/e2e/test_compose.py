@@ -39,6 +39,7 @@ DOMAIN_SERVICES = tuple(name for name in SERVICES if name != "gateway")
 GATEWAY_PORT = 8000  # inside its container
 REDIS_DB = 13  # a database this test may flush
 ADMIN_TOKEN = "compose-test-admin-token"
+SECRETS_KEY = "kQk2Y0l4dG9yeS1mb3ItdGVzdHMtb25seS0xMjM0NTY="
 # `guabang` as the image installs it: the console script of the interpreter running the tests.
 GUABANG = Path(sys.executable).parent / "guabang"
 # CONTRACT §5: department systems publish commitments here. topology.py does not declare it.
@@ -210,6 +211,7 @@ def start_like_compose(name: str, service: dict, vhost: str, http_port: int) -> 
         AMQP_URI=amqp_uri_for(vhost),
         REDIS_URL=redis_url_for(REDIS_DB),
         GUABANG_ADMIN_TOKEN=ADMIN_TOKEN,
+        GUABANG_SECRETS_KEY=SECRETS_KEY,
         # Each container has its own network; here each process gets its own port instead.
         GUABANG_HTTP_PORT=str(http_port),
         # What the image's environment would add; nothing else of this shell's leaks in.

@@ -42,7 +42,7 @@ def test_an_event_published_before_its_consumer_ever_ran_waits_in_its_queue(amqp
     declare_with(amqp_uri)  # what every service does at start, before anything publishes
     event = department_event()
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(serialize(event), exchange=EVENTS.name,
+        connection.Producer().publish(event.model_dump_json(), exchange=EVENTS.name,
                                       routing_key=event.type, delivery_mode=2,
                                       content_type="application/json")
     [message] = drain(amqp_uri, "notifications.directory", 1)
@@ -110,7 +110,7 @@ def flaky_topology(amqp_uri, monkeypatch):
 
 def publish(amqp_uri, event):
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        connection.Producer().publish(serialize(event), exchange=EVENTS.name,
+        connection.Producer().publish(event.model_dump_json(), exchange=EVENTS.name,
                                       routing_key=event.type, delivery_mode=2,
                                       content_type="application/json",
                                       message_id=event.event_id)

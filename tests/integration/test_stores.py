@@ -94,20 +94,26 @@ def test_a_kind_keeps_its_unit(redis_client):
 def test_an_inbox_holds_one_notification_per_id_however_often_delivered(redis_client):
     store = NotificationsStore(redis_client)
     item = {"id": "ntf_1", "township_code": "610581100", "title_zh": "东村"}
+    delivery = {"id": "dlv_1", "webhook_id": "whk_1", "notification_id": "ntf_1",
+                "status": "pending", "attempts_made": 0}
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        stored = list(pool.map(lambda _: store.deliver(dict(item)), range(10)))
+        stored = list(pool.map(lambda _: store.deliver(dict(item), "amqp message", [delivery]),
+                               range(10)))
 
     assert stored.count(True) == 1
     items, next_cursor = store.inbox("610581100", None, 50)
     assert [i["id"] for i in items] == ["ntf_1"] and next_cursor is None
     assert store.inbox("610581101", None, 50) == ([], None)
+    # the work that follows from it was stored once too
+    assert redis_client.llen("notifications:{township:610581100}:outbox") == 1
+    assert store.claim_due(60_000, 10) == [("610581100", "dlv_1")]
 
 
 def test_inbox_pages_in_a_stable_order(redis_client):
     store = NotificationsStore(redis_client)
     for n in range(7):
-        store.deliver({"id": f"ntf_{n}", "township_code": "610581100"})
+        store.deliver({"id": f"ntf_{n}", "township_code": "610581100"}, "message", [])
     seen, cursor = [], None
     while True:
         items, cursor = store.inbox("610581100", int(cursor) if cursor else None, 3)

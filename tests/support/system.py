@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 SERVICES = ("assignment", "resources", "notifications", "gateway")
+SECRETS_KEY = "kQk2Y0l4dG9yeS1mb3ItdGVzdHMtb25seS0xMjM0NTY="  # a Fernet key, for tests only
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -71,6 +72,8 @@ class System:
             "GUABANG_HTTP_PORT": str(self.port),
             "GUABANG_HTTP_HOST": "127.0.0.1",
             "GUABANG_HANDLER_RETRY_DELAYS": "0.2,0.5",
+            "GUABANG_SECRETS_KEY": SECRETS_KEY,
+            "GUABANG_WEBHOOK_RETRY_SCHEDULE": "0.5,1,2",
             **(extra_env or {}),
         }
         self.processes: dict[str, ServiceProcess] = {}

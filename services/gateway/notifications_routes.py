@@ -1,0 +1,122 @@
+"""Routes of every township's feed: inbox and receipts, the live stream, webhooks, and the
+operators' view. Mixed into the gateway."""
+from __future__ import annotations
+
+import json
+import time
+
+import eventlet
+from werkzeug.wrappers import Response
+
+from services.common import principals as may
+from services.common.problems import Problem
+from services.common.schemas import (
+    Notification,
+    TownshipFeedStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookIn,
+    page_of,
+)
+from services.gateway.http import PAGING, Call, route
+
+KEEP_ALIVE = 10.0  # seconds between comments that keep proxies from closing an idle stream
+POLL = 0.5  # seconds between looks for new notifications when there were none
+
+own_township = may.any_of(may.township_in_path(), may.inspector)
+township_itself = may.township_in_path()  # admin, or the township (inspectors only read)
+
+
+def sse_event(item: dict) -> str:
+    """One notification as a server-sent event; its id is the resume cursor."""
+    data = json.dumps({k: v for k, v in item.items() if k != "cursor"}, ensure_ascii=False)
+    return f"id: {item['cursor']}\nevent: {item['type']}\ndata: {data}\n\n"
+
+
+class NotificationsRoutes:
+    @route("GET", "/v1/townships/<code>/notifications", "Read a township's inbox",
+           allow=own_township, response=page_of(Notification), tag="notifications",
+           query={"unacked": "true: only those not yet signed for", **PAGING})
+    def township_inbox(self, call: Call, code: str):
+        unacked = (call.query("unacked") or "").lower() in ("true", "1", "yes")
+        return self.notifications.inbox(code, call.query("after"), call.query("limit"), unacked)
+
+    @route("POST", "/v1/townships/<code>/notifications/<notification_id>/ack",
+           "Sign for a notification (签收)", allow=township_itself, response=Notification,
+           tag="notifications", errors=(404,))
+    def ack(self, call: Call, code: str, notification_id: str):
+        return self.notifications.ack(str(call.principal), code, notification_id)
+
+    @route("GET", "/v1/townships/<code>/stream", "The township's feed, live (server-sent "
+           "events; resume with Last-Event-ID)", allow=own_township, tag="notifications",
+           query={"after": "resume after this cursor (as Last-Event-ID does)"})
+    def stream(self, call: Call, code: str):
+        start = call.request.headers.get("Last-Event-ID") or call.query("after")
+        self.notifications.inbox(code, start, 1)  # bad township or cursor: answered now
+        feed = self.notifications
+        # eventlet's server gathers 4 KiB before writing; a live stream must send each event.
+        call.request.environ["eventlet.minimum_write_chunk_size"] = 0
+
+        def events():
+            cursor, quiet_since = start, time.monotonic()
+            yield "retry: 2000\n: connected\n\n"
+            while True:
+                try:
+                    items = feed.inbox(code, cursor, 100)["items"]
+                except Problem:
+                    items = []  # the notifications service is away: keep the stream open
+                for item in items:
+                    yield sse_event(item)
+                    cursor = item["cursor"]
+                if items:
+                    quiet_since = time.monotonic()
+                    continue
+                if time.monotonic() - quiet_since >= KEEP_ALIVE:
+                    yield ": keep-alive\n\n"
+                    quiet_since = time.monotonic()
+                eventlet.sleep(POLL)
+
+        return Response(events(), status=200, mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    @route("POST", "/v1/townships/<code>/webhooks", "Subscribe a webhook (the secret is shown "
+           "once)", allow=township_itself, body=WebhookIn, response=Webhook, status=201,
+           tag="webhooks")
+    def create_webhook(self, call: Call, code: str):
+        return 201, self.notifications.create_webhook(code, call.raw_body)
+
+    @route("GET", "/v1/townships/<code>/webhooks", "List a township's webhooks",
+           allow=own_township, response=page_of(Webhook), tag="webhooks")
+    def list_webhooks(self, call: Call, code: str):
+        return self.notifications.list_webhooks(code)
+
+    @route("DELETE", "/v1/townships/<code>/webhooks/<webhook_id>", "Remove a webhook",
+           allow=township_itself, status=204, tag="webhooks", errors=(404,))
+    def delete_webhook(self, call: Call, code: str, webhook_id: str):
+        self.notifications.delete_webhook(code, webhook_id)
+        return Response(status=204)
+
+    @route("GET", "/v1/townships/<code>/webhooks/<webhook_id>/deliveries",
+           "Every delivery of a webhook, with every attempt", allow=own_township,
+           response=page_of(WebhookDelivery), tag="webhooks", query=PAGING, errors=(404,))
+    def deliveries(self, call: Call, code: str, webhook_id: str):
+        return self.notifications.deliveries(code, webhook_id, call.query("after"),
+                                             call.query("limit"))
+
+    @route("POST", "/v1/townships/<code>/webhooks/<webhook_id>/deliveries/<delivery_id>/retry",
+           "Send a delivery again now", allow=township_itself, response=WebhookDelivery,
+           tag="webhooks", errors=(404, 409))
+    def retry_delivery(self, call: Call, code: str, webhook_id: str, delivery_id: str):
+        return self.notifications.retry_delivery(code, webhook_id, delivery_id)
+
+    # --- operators ---------------------------------------------------------------------------
+
+    @route("GET", "/v1/admin/feeds", "Per township: unacked notifications and failing webhooks",
+           allow=may.admin_only, response=page_of(TownshipFeedStatus), tag="operations",
+           query={"township": "only this township"})
+    def feed_status(self, call: Call):
+        return self.notifications.feed_status(call.query("township"))
+
+

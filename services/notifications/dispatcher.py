@@ -1,0 +1,144 @@
+"""Sends webhook deliveries, each in its own greenthread, so a slow or dead receiver holds one
+slot of the pool and never delays other townships' deliveries.
+
+Deliveries are stored work (made in the same Lua step as the notification); the dispatcher
+claims due ones with a lease, so a delivery whose worker died becomes due again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import UTC, datetime
+
+import eventlet
+import httpx
+from nameko.extensions import DependencyProvider
+
+from services.common.config import settings_of
+from services.common.events import utc_now
+from services.common.redis_provider import connect
+from services.common.secrets_box import SecretsBox
+from services.notifications import webhooks
+from services.notifications.store import NotificationsStore
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT = 0.2
+
+
+class WebhookDispatcher(DependencyProvider):
+    def setup(self):
+        settings = settings_of(self.container)
+        if not settings.secrets_key:
+            raise RuntimeError("GUABANG_SECRETS_KEY is not set: webhook secrets are sealed with "
+                               "it (`guabang start` makes one and keeps it in .guabang/)")
+        self.box = SecretsBox(settings.secrets_key)
+        self.store = NotificationsStore(connect(settings.redis_url))
+        self.schedule = settings.webhook_retry_schedule or webhooks.DEFAULT_SCHEDULE
+        self.timeout = settings.webhook_timeout
+        self.pool = eventlet.GreenPool(settings.webhook_concurrency)
+        self.client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self.lease_ms = int((self.timeout + 30) * 1000)
+        self._running = False
+        self._thread = None
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.wait()
+        self.pool.waitall()
+        self.client.close()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _run(self):
+        while self._running:
+            try:
+                free = self.pool.free()
+                claimed = self.store.claim_due(self.lease_ms, free) if free else []
+            except Exception:
+                log.exception("could not claim webhook deliveries; retrying")
+                eventlet.sleep(1.0)
+                continue
+            for township, delivery_id in claimed:
+                self.pool.spawn_n(self._attempt_safely, township, delivery_id)
+            if not claimed:
+                eventlet.sleep(IDLE_WAIT)
+
+    def _attempt_safely(self, township: str, delivery_id: str) -> None:
+        try:
+            self.attempt(township, delivery_id)
+        except Exception:
+            # the lease runs out and the delivery becomes due again: nothing is lost
+            log.exception("webhook delivery %s failed unexpectedly", delivery_id)
+
+    def attempt(self, township: str, delivery_id: str) -> None:
+        store = self.store
+        delivery = store.delivery(township, delivery_id)
+        if delivery is None or delivery["status"] != "pending":
+            store.drop_due(township, delivery_id)
+            return
+        webhook = store.webhook(township, delivery["webhook_id"])
+        if webhook is None or webhook["status"] != "active":
+            delivery["status"] = "abandoned"
+            store.record_attempt(township, delivery, {
+                "at": utc_now(), "status_code": None,
+                "error": "the webhook was removed or disabled"}, None)
+            return
+        notification = store.notification(township, delivery["notification_id"])
+        body = json.dumps(public_notification(notification), ensure_ascii=False).encode()
+        secret = self.box.open(webhook["secret_sealed"])
+        headers = webhooks.headers_for(secret, notification["id"], int(time.time()), body)
+        started = time.monotonic()
+        status, error, retry_after = None, None, None
+        try:
+            response = self.client.post(webhook["url"], content=body, headers=headers)
+            status = response.status_code
+            retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"),
+                                                     datetime.now(UTC))
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        delivery["attempts_made"] += 1
+        attempt = {"number": delivery["attempts_made"], "at": utc_now(), "status_code": status,
+                   "error": error, "duration_ms": int((time.monotonic() - started) * 1000)}
+        next_due = None
+        if status is not None and webhooks.is_success(status):
+            delivery["status"] = "delivered"
+            webhook.update(consecutive_failures=0, last_success_at=attempt["at"])
+        elif status is not None and webhooks.disables_webhook(status):
+            delivery["status"] = "abandoned"
+            webhook.update(status="disabled", disabled_at=attempt["at"],
+                           disabled_reason="the receiver answered 410 Gone")
+        else:
+            webhook["consecutive_failures"] = webhook.get("consecutive_failures", 0) + 1
+            webhook["last_error"] = error or f"HTTP {status}"
+            delay = webhooks.next_delay(delivery["attempts_made"], self.schedule, retry_after,
+                                        random.Random())
+            if delay is None:
+                delivery["status"] = "exhausted"
+            else:
+                next_due = int((time.time() + delay) * 1000)
+                delivery["next_attempt_at"] = datetime.fromtimestamp(
+                    next_due / 1000, UTC).isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z")
+        if delivery["status"] != "pending":
+            delivery["next_attempt_at"] = None
+        store.record_attempt(township, delivery, attempt, next_due, webhook)
+
+
+def public_notification(notification: dict) -> dict:
+    """The notification as the webhook and AMQP channels send it (inbox paging aside)."""
+    return {key: value for key, value in notification.items()
+            if key not in ("cursor", "acked_by")}
