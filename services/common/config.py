@@ -21,6 +21,11 @@ class Settings:
     # Delays (seconds) before each retry of a failed event handler; then the message is parked.
     handler_retry_delays: tuple[float, ...] = field(default=(1.0, 5.0, 30.0, 120.0, 600.0))
     max_body_bytes: int = 1024 * 1024
+    # Requests a second one API key may make; more are answered 429 with Retry-After.
+    rate_limit: int = 100
+    # Where webhooks may point: empty allows any http(s) host; otherwise a comma-separated list
+    # of networks (CIDR) and host names. Operators use it to forbid internal addresses.
+    webhook_allowed: tuple[str, ...] = ()
     # Fernet key that seals webhook secrets at rest (`guabang start` makes and keeps one).
     secrets_key: str | None = None
     # Delays (seconds) between webhook attempts; its length is the number of retries.
@@ -46,6 +51,10 @@ class Settings:
             webhook_retry_schedule=_float_list(env["GUABANG_WEBHOOK_RETRY_SCHEDULE"])
             if env.get("GUABANG_WEBHOOK_RETRY_SCHEDULE") else None,
             webhook_timeout=float(env.get("GUABANG_WEBHOOK_TIMEOUT", defaults.webhook_timeout)),
+            rate_limit=int(env.get("GUABANG_RATE_LIMIT", defaults.rate_limit)),
+            webhook_allowed=tuple(part.strip() for part in
+                                  env.get("GUABANG_WEBHOOK_ALLOWED", "").split(",")
+                                  if part.strip()),
             management_url=env.get("RABBITMQ_MANAGEMENT_URL", defaults.management_url),
             handler_retry_delays=_float_list(env["GUABANG_HANDLER_RETRY_DELAYS"])
             if "GUABANG_HANDLER_RETRY_DELAYS" in env

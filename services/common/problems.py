@@ -30,7 +30,7 @@ class Problem(Exception):
     """A client-visible failure: `type` is a stable slug such as `insufficient-pool`."""
 
     def __init__(self, status: int, type: str, detail: str, errors: list | None = None,
-                 extra: dict | None = None):
+                 extra: dict | None = None, headers: dict | None = None):
         status = int(status)  # an RPC hop may hand the arguments back as strings
         super().__init__(status, type, detail, errors or [], extra or {})
         self.status = status
@@ -38,6 +38,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or []
         self.extra = extra or {}
+        self.headers = headers or {}  # HTTP headers of the answer (Retry-After), not the body
 
     @property
     def title(self) -> str:

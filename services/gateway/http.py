@@ -155,7 +155,7 @@ def route(method: str, path: str, summary: str, allow: Rule | None, **options):
             try:
                 response = serve(self, spec, handler, request, path_values)
             except Problem as problem:
-                response = problem_response(problem)
+                response = problem_response(problem, problem.headers)
             except Exception:
                 log.exception("unexpected failure in %s %s", method, path)
                 response = problem_response(

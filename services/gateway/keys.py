@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 
 import redis
 
@@ -45,6 +46,19 @@ class ApiKeys:
             pipe.hdel(BY_ID, key_id)
             pipe.execute()
         return True
+
+    def over_rate(self, key: str, per_second: int) -> int:
+        """Seconds to wait when this key has used up this second's requests, else 0.
+
+        A fixed one-second window per key: one INCR (and its EXPIRE) per request, shared by
+        every gateway replica."""
+        window = int(time.time())
+        counter = f"gateway:rate:{digest(key)[:16]}:{window}"
+        with self.redis.pipeline() as pipe:
+            pipe.incr(counter)
+            pipe.expire(counter, 2)
+            used, _ = pipe.execute()
+        return 1 if used > per_second else 0
 
     def principal_of(self, key: str) -> str | None:
         """The principal a presented key stands for, or None for an unknown or revoked key."""

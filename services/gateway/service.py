@@ -69,6 +69,11 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
         principal = self.keys.principal_of(token)
         if principal is None:
             raise Problem(401, "unauthorized", "unknown or revoked api key")
+        wait = self.keys.over_rate(token, self.settings.rate_limit)
+        if wait:
+            raise Problem(429, "rate-limited",
+                          f"more than {self.settings.rate_limit} requests a second with this "
+                          "key; slow down", headers={"Retry-After": str(wait)})
         return Principal.parse(principal)
 
     # --- operations --------------------------------------------------------------------------

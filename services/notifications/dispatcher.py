@@ -20,7 +20,7 @@ from services.common.config import settings_of
 from services.common.events import utc_now
 from services.common.redis_provider import connect
 from services.common.secrets_box import SecretsBox
-from services.notifications import webhooks
+from services.notifications import targets, webhooks
 from services.notifications.store import NotificationsStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class WebhookDispatcher(DependencyProvider):
         self.pool = eventlet.GreenPool(settings.webhook_concurrency)
         self.client = httpx.Client(timeout=self.timeout, follow_redirects=False)
         self.lease_ms = int((self.timeout + 30) * 1000)
+        self.allowed = settings.webhook_allowed
         self._running = False
         self._thread = None
 
@@ -103,13 +104,17 @@ class WebhookDispatcher(DependencyProvider):
         headers = webhooks.headers_for(secret, notification["id"], int(time.time()), body)
         started = time.monotonic()
         status, error, retry_after = None, None, None
-        try:
-            response = self.client.post(webhook["url"], content=body, headers=headers)
-            status = response.status_code
-            retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"),
-                                                     datetime.now(UTC))
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+        refused = targets.refusal(webhook["url"], self.allowed)
+        if refused:
+            error = f"not sent: {refused}"
+        else:
+            try:
+                response = self.client.post(webhook["url"], content=body, headers=headers)
+                status = response.status_code
+                retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"),
+                                                         datetime.now(UTC))
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
         delivery["attempts_made"] += 1
         attempt = {"number": delivery["attempts_made"], "at": utc_now(), "status_code": status,
                    "error": error, "duration_ms": int((time.monotonic() - started) * 1000)}

@@ -16,7 +16,7 @@ from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import WebhookIn
 from services.common.service_kit import DeclareTopology, rpc
 from services.common.topology import NOTIFICATIONS, TOWNSHIP_FEED_EVENTS
-from services.notifications import webhooks
+from services.notifications import targets, webhooks
 from services.notifications.dispatcher import WebhookDispatcher, public_notification
 from services.notifications.store import NotificationsStore
 from services.notifications.titles import Names, render
@@ -159,6 +159,9 @@ class NotificationsService:
             raise invalid(f"unknown notification types: {', '.join(sorted(unknown))}; use "
                           f'["*"] or some of: {", ".join(TOWNSHIP_FEED_EVENTS)}',
                           ["body", "types"])
+        refused = targets.refusal(request.url, self.dispatcher.allowed)
+        if refused:
+            raise invalid(refused, ["body", "url"], type="webhook-url-refused")
         secret = webhooks.new_secret()
         webhook = {"id": new_id("whk"), "url": request.url, "types": request.types,
                    "status": "active", "created_at": utc_now(), "consecutive_failures": 0,

@@ -74,6 +74,7 @@ class System:
             "GUABANG_HANDLER_RETRY_DELAYS": "0.2,0.5",
             "GUABANG_SECRETS_KEY": SECRETS_KEY,
             "GUABANG_WEBHOOK_RETRY_SCHEDULE": "0.5,1,2",
+            "GUABANG_RATE_LIMIT": "100000",  # tests of the limit itself set their own
             **(extra_env or {}),
         }
         self.processes: dict[str, ServiceProcess] = {}
