@@ -52,8 +52,11 @@ def replay(amqp_uri: str, limit: int | None = None) -> int:
             message = queue.get(no_ack=False)
             if message is None:
                 break
+            # a fresh retry budget; the sender stays known (the ingress consumer trusts it only
+            # from the operator's own account, which this connection is)
             headers = {k: v for k, v in (message.headers or {}).items()
-                       if not k.startswith("x-guabang-") and k != ATTEMPT_HEADER}
+                       if (not k.startswith("x-guabang-") or k == "x-guabang-sender")
+                       and k != ATTEMPT_HEADER}
             target = (message.headers or {}).get("x-guabang-original-queue")
             if not target:
                 message.reject(requeue=True)
@@ -63,6 +66,9 @@ def replay(amqp_uri: str, limit: int | None = None) -> int:
                 content_type=message.content_type, content_encoding=message.content_encoding,
                 delivery_mode=2, message_id=message.properties.get("message_id"),
                 type=message.properties.get("type"), headers=headers,
+                reply_to=message.properties.get("reply_to"),
+                correlation_id=message.properties.get("correlation_id"),
+                user_id=connection.userid,
             )
             message.ack()
             replayed += 1

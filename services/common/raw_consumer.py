@@ -1,9 +1,10 @@
 """An entrypoint for messages from outside systems, taken raw and never trusted.
 
 nameko's consumers let kombu decode a body before the service sees it: a message that is not
-JSON, or has an unexpected content type, raises inside the consumer loop and stops the whole
-service. This entrypoint takes the undecoded message from its own connection, so the service
-method judges the bytes, answers, and nothing a sender does can stop it.
+JSON, or has an unexpected content type, never reaches the service; kombu logs it and drops
+it, so its sender gets no answer and the operator finds no trace. This entrypoint takes the
+undecoded message from its own connection, so the service method judges the bytes, answers,
+and parks what it refuses; nothing a sender does can stop it or make a message vanish.
 
 The method returns an `IngressOutcome`; the entrypoint then sends the reply (to `reply_to`,
 with `correlation_id`), parks the message in `guabang.dlq` when the outcome says so, and only
@@ -16,6 +17,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlparse
 
 import eventlet
 from kombu import Connection, Queue
@@ -44,6 +46,8 @@ class RawConsumer(Entrypoint):
 
     def setup(self):
         self.settings = settings_of(self.container)
+        # the account `guabang dlq replay` publishes with (see resources.ingress.sender_of)
+        self.operator_account = urlparse(self.settings.amqp_uri).username or ""
         self._running = False
         self._thread = None
         self._publisher = Connection(self.settings.amqp_uri,
@@ -123,17 +127,22 @@ class RawConsumer(Entrypoint):
                           correlation_id=message.properties.get("correlation_id"))
         if outcome.park_reason:
             headers = dict(message.headers or {})
+            sender = message.properties.get("user_id") or ""
+            if sender == self.operator_account and headers.get("x-guabang-sender"):
+                sender = headers["x-guabang-sender"]  # replayed: still its first sender's
             headers.update({
                 "x-guabang-original-queue": self.queue.name,
                 "x-guabang-error": outcome.park_reason[:1000],
                 "x-guabang-failed-at": utc_now(),
-                "x-guabang-sender": message.properties.get("user_id") or "",
+                "x-guabang-sender": sender,
                 **outcome.extra_headers,
             })
             self._publish(message.body, DEAD_LETTER_QUEUE.name, headers=headers,
                           delivery_mode=2, content_type=message.content_type,
                           content_encoding=message.content_encoding,
-                          message_id=message.properties.get("message_id"))
+                          message_id=message.properties.get("message_id"),
+                          reply_to=message.properties.get("reply_to"),
+                          correlation_id=message.properties.get("correlation_id"))
 
 
 raw_consumer = RawConsumer.decorator

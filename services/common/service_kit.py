@@ -7,6 +7,13 @@ from services.common.problems import Problem
 from services.common.topology import declare_with
 
 
+class SettingsProvider(DependencyProvider):
+    """The Settings the service was started with."""
+
+    def get_dependency(self, worker_ctx):
+        return settings_of(self.container)
+
+
 class DeclareTopology(DependencyProvider):
     """Declares every exchange, queue and binding before the service consumes or publishes."""
 

@@ -23,6 +23,7 @@ from services.common.schemas import (
     VillageIn,
     page_of,
 )
+from services.common.service_kit import SettingsProvider
 from services.gateway.http import PAGING, Call, bearer_token, json_response, route
 from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
@@ -32,11 +33,6 @@ from services.gateway.programme_routes import ProgrammeRoutes
 from services.gateway.resources_routes import ResourcesRoutes
 
 DOMAIN_SERVICES = ("assignment", "resources", "notifications")
-
-
-class SettingsProvider(DependencyProvider):
-    def get_dependency(self, worker_ctx):
-        return settings_of(self.container)
 
 
 class KeysProvider(DependencyProvider):

@@ -16,9 +16,21 @@ from services.common.problems import Problem
 PARKED_STATUSES = {400, 403, 422}
 
 
-def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
+def sender_of(properties: dict, operator_account: str) -> str | None:
+    """The broker account that sent a message. RabbitMQ checks `user_id`; a message the
+    operator replayed from the dead-letter queue (`guabang dlq replay`) carries the operator's
+    account there, and the original sender in the header the consumer wrote when parking it."""
+    user_id = properties.get("user_id")
+    replayed_for = (properties.get("headers") or {}).get("x-guabang-sender")
+    if user_id == operator_account and replayed_for:
+        return replayed_for
+    return user_id
+
+
+def parse_commitment(body: bytes, properties: dict,
+                     operator_account: str = "") -> tuple[str, dict]:
     """(sending department, request body), or a Problem saying why not."""
-    department = department_of_account(properties.get("user_id"))
+    department = department_of_account(sender_of(properties, operator_account))
     if department is None:
         raise Problem(403, "not-a-department-account",
                       "publish with the user_id property set to your department's broker "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlparse
 
 from services.common import events
 from services.common.codes import is_department_code, is_village_code
@@ -18,7 +19,7 @@ from services.common.raw_consumer import IngressOutcome, raw_consumer
 from services.common.redis_provider import Store
 from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import Cancellation, CommitmentRequest, Delivery, NeedIn, PoolAddition
-from services.common.service_kit import DeclareTopology, rpc
+from services.common.service_kit import DeclareTopology, SettingsProvider, rpc
 from services.common.topology import INGRESS_COMMITMENTS
 from services.resources.domain import NEXT_STATUS, hardest_first, totals_change
 from services.resources.ingress import is_parked, parse_commitment
@@ -58,6 +59,7 @@ class ResourcesService:
     store: ResourcesStore = Store(ResourcesStore)
     relay = OutboxRelay("resources")
     assignment = BoundedRpcProxy("assignment")
+    settings = SettingsProvider()
 
     @rpc
     def health(self) -> str:
@@ -88,14 +90,20 @@ class ResourcesService:
         elif need_id and envelope.type == "resources.commitment_cancelled":
             self.store.settle_need_hold(need_id, commitment["id"], 0, 0)
 
+    @property
+    def operator_account(self) -> str:
+        return urlparse(self.settings.amqp_uri).username or ""
+
     @raw_consumer(INGRESS_COMMITMENTS)
     def on_department_message(self, body: bytes, properties: dict) -> IngressOutcome:
         """A commitment published by a department system to `guabang.ingress`; its
         `message_id` is the Idempotency-Key."""
         try:
-            _, request = parse_commitment(body, properties)
+            _, request = parse_commitment(body, properties, self.operator_account)
             result = self.commit_resources(request, properties.get("message_id"))
         except Problem as problem:
+            if problem.status >= 500:
+                raise  # a service it needs is away: the message goes back and is tried again
             return IngressOutcome(problem.status, problem.to_dict(),
                                   park_reason=problem.detail if is_parked(problem) else None)
         return IngressOutcome(201, result["commitment"])

@@ -130,17 +130,23 @@ class ResourcesStore:
         """Reserve and store a commitment (its need held first); returns (commitment,
         replayed)."""
         department_code = commitment["department_code"]
+        slot = _dept(department_code)
+        idempotency = f"{slot}:idempotency:commitment:{key or '-'}"
         need_id = commitment.get("need_id")
+        if need_id and key:
+            # a replay answers with the first commitment before the need is looked at again
+            replay = self._replay(slot, idempotency, fingerprint)
+            if replay is not None:
+                return replay, True
         if need_id:
             self.hold_need(need_id, commitment, amount)
-        slot = _dept(department_code)
         self.redis.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
         try:
             outcome, *rest = self._run("commit", [
                 pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
                 department_index(department_code), department_index(department_code,
                                                                       "committed"),
-                f"{slot}:idempotency:commitment:{key or '-'}", self._outbox(slot),
+                idempotency, self._outbox(slot),
             ], [commitment["id"], amount, commitment["unit"],
                 json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
                 IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
@@ -165,6 +171,16 @@ class ResourcesStore:
             )
         ring(SERVICE)
         return json.loads(rest[0]), outcome == "replay"
+
+    def _replay(self, slot: str, idempotency: str, fingerprint: str) -> dict | None:
+        held = self.redis.get(idempotency)
+        if held is None:
+            return None
+        record = json.loads(held)
+        if record["fingerprint"] != fingerprint:
+            raise _key_reused()
+        raw = self.redis.hget(f"{slot}:commitments", record["id"])
+        return json.loads(raw) if raw else None
 
     def commitment(self, commitment_id: str) -> dict | None:
         department_code = self.redis.hget(COMMITMENT_DEPARTMENT, commitment_id)
@@ -192,7 +208,7 @@ class ResourcesStore:
             raise conflict("commitment-not-" + from_status,
                            f"commitment {commitment['id']} is {now}; lifecycles only move "
                            "forward (committed → delivered → confirmed, or committed → "
-                           "cancelled)", status=now)
+                           "cancelled)", current_status=now)
         ring(SERVICE)
         return json.loads(rest[0])
 
@@ -237,13 +253,14 @@ class ResourcesStore:
         """Store a need; returns (need id, replayed)."""
         slot = _village(need["village_code"])
         self.redis.hset(NEED_VILLAGE, need["id"], need["village_code"])
-        outcome, need_id = self._run("raise_need", [
+        outcome, *rest = self._run("raise_need", [
             f"{slot}:needs", f"{slot}:need-counters", f"{slot}:needs:index",
             f"{slot}:idempotency:need:{scope}:{key or '-'}", self._outbox(slot),
         ], [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
             fingerprint, IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
         if outcome == "reused":
             raise _key_reused()
+        need_id = rest[0]
         # the ranking's candidate set; a fulfilled need leaves it when read
         self.redis.zadd(OPEN_NEEDS, {need_id: _now_ms()}, nx=True)
         ring(SERVICE)

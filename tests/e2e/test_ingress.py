@@ -101,6 +101,13 @@ def test_malformed_and_foreign_messages_are_answered_parked_and_the_consumer_goe
     still = send(department_system, county, {"quantity": "1"})
     assert still["status"] == 201  # the consumer kept consuming
 
+    # replayed by the operator, a message is judged again as its sender's, not the operator's
+    assert guabang(system, "dlq", "replay").returncode == 0
+    again = wait_until(lambda: [p for p in (json.loads(line) for line in guabang(
+        system, "dlq", "list").stdout.splitlines()) if p["message_id"] == "foreign-1"], 10,
+        0.5, "the foreign message to be parked again")
+    assert "water" in again[0]["error"] and again[0]["sender"] == f"dept-{county['department']}"
+
 
 def test_a_department_account_reaches_nothing_but_its_own_queues(
         system, county, department_system):

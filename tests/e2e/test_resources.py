@@ -53,6 +53,8 @@ def test_lifecycle_moves_forward_and_settles_the_pool(system, county, parties):
         assert (partial.json()["status"], partial.json()["released"]) == ("delivered", "5.00")
         again = department.post(f"/v1/commitments/{first['id']}/deliver", json={})
         assert again.status_code == 409
+        assert again.json()["status"] == 409  # the problem's status, not the commitment's
+        assert again.json()["current_status"] == "delivered"
         late_cancel = department.post(f"/v1/commitments/{first['id']}/cancel",
                                       json={"reason": "太晚了"})
         assert late_cancel.status_code == 409
@@ -127,8 +129,23 @@ def test_a_need_is_never_over_committed_and_its_status_is_derived(system, county
     assert {a.json()["type"] for a in answers if a.status_code == 409} == {
         "need-overcommitted"}
     rest = commit(system, parties["water"], county, "10", department="water",
-                  need_id=need["id"])
+                  need_id=need["id"], idem="last-ten")
     assert rest.status_code == 201
+    replay = commit(system, parties["water"], county, "10", department="water",
+                    need_id=need["id"], idem="last-ten")  # the need is full by now
+    assert (replay.status_code, replay.json()["id"]) == (201, rest.json()["id"])
+    with system.client(parties["township"]) as township:
+        body = {"kind": "cement", "unit": "吨", "quantity": "2", "category": "economy",
+                "purpose": "同一个键"}
+        headers = {"Idempotency-Key": "need-1"}
+        first = township.post(f"/v1/villages/{county['village']}/needs", json=body,
+                              headers=headers)
+        again = township.post(f"/v1/villages/{county['village']}/needs", json=body,
+                              headers=headers)
+        assert (again.status_code, again.json()["id"]) == (201, first.json()["id"])
+        other = township.post(f"/v1/villages/{county['village']}/needs",
+                              json={**body, "quantity": "3"}, headers=headers)
+        assert (other.status_code, other.json()["type"]) == (409, "idempotency-key-reused")
 
     def need_now():
         with system.client(parties["township"]) as township:
@@ -136,6 +153,7 @@ def test_a_need_is_never_over_committed_and_its_status_is_derived(system, county
         return next(n for n in items if n["id"] == need["id"])
 
     assert need_now()["status"] == "covered" and need_now()["lacking"] == "0.00"
+    assert need_now()["committed"] == "40.00"  # the replay held nothing more
     with system.client(parties["water"]) as water:
         water.post(f"/v1/commitments/{rest.json()['id']}/cancel", json={"reason": "调整"})
     wait_until(lambda: need_now()["status"] == "open", 10, what="the need to reopen")

@@ -1,0 +1,250 @@
+"""Every endpoint × every kind of caller, against CONTRACT §2: exactly what each may do, and a
+refused call changes nothing.
+
+Callers: admin, the department that owns the records (own_dept), another department, the
+township of the village (own_town), another township, an inspector, no key, a revoked key.
+"""
+import hashlib
+
+import httpx
+import pytest
+import redis
+
+from services.gateway.http import ROUTES
+from tests.support.infra import amqp_uri_for, redis_url_for
+from tests.support.system import System, wait_until
+
+pytestmark = pytest.mark.e2e
+
+MATRIX_REDIS_DB = 11
+KEYED = ("admin", "own_dept", "other_dept", "own_town", "other_town", "inspector")
+EVERYONE = set(KEYED)
+T1, T2 = "610581100", "610581101"
+V1, V2 = f"{T1}201", f"{T2}201"
+
+# (method, path with {names} from the world, body) -> who may. `hidden`: the others get the
+# answer an unknown id gets (404), not 403 (unannounced inspections).
+MATRIX = [
+    ("POST", "/v1/api-keys", {"principal": "inspector:新"}, {"admin"}),
+    ("DELETE", "/v1/api-keys/{spare_key}", None, {"admin"}),
+    ("PUT", f"/v1/townships/{T1}", {"name": "龙门镇", "county_code": "610581"}, {"admin"}),
+    ("GET", "/v1/townships", None, EVERYONE),
+    ("GET", f"/v1/townships/{T1}", None, EVERYONE - {"other_town"}),
+    ("PUT", f"/v1/villages/{V1}", {"name": "东村", "township_code": T1, "hardship": 5},
+     {"admin"}),
+    ("GET", f"/v1/villages?township={T1}", None, EVERYONE - {"other_town"}),
+    ("GET", f"/v1/villages/{V1}", None, EVERYONE - {"other_town"}),
+    ("PUT", "/v1/departments/agri", {"name": "农业局", "level": "county"}, {"admin"}),
+    ("GET", "/v1/departments", None, EVERYONE),
+    ("GET", "/v1/departments/agri", None, EVERYONE),
+    ("POST", "/v1/cadres", {"name": "新干部", "department_code": "agri"},
+     {"admin", "own_dept"}),
+    ("GET", "/v1/cadres?department=agri", None, {"admin", "own_dept", "inspector"}),
+    ("GET", "/v1/cadres/{cadre}", None, {"admin", "own_dept", "inspector", "own_town"}),
+    ("GET", "/v1/cadres/{cadre}/assignments", None, {"admin", "own_dept", "inspector"}),
+    ("GET", "/v1/cadres/{cadre}/work-summary", None,
+     {"admin", "own_dept", "inspector", "own_town"}),
+    ("POST", "/v1/assignments", {"cadre_id": "{free_cadre}", "village_code": V1,
+                                 "role": "member", "starts_on": "2026-01-01",
+                                 "ends_on": "2026-12-31"}, {"admin", "own_dept"}),
+    ("POST", "/v1/assignments/{ending}/end", {"reason": "completed"}, {"admin", "own_dept"}),
+    ("GET", f"/v1/villages/{V1}/team", None, {"admin", "inspector", "own_town", "own_dept"}),
+    ("POST", "/v1/assignments/{assignment}/logs", {"date": "2026-03-01", "task": "plan",
+                                                   "households_visited": 3, "note": ""},
+     {"admin", "own_dept"}),
+    ("GET", f"/v1/villages/{V1}/work-summary", None,
+     {"admin", "inspector", "own_town", "own_dept"}),
+    ("POST", f"/v1/villages/{V1}/problems", {"category": "plan", "title": "规划"},
+     {"admin", "own_town", "own_dept"}),
+    ("GET", f"/v1/villages/{V1}/problems", None, {"admin", "inspector", "own_town",
+                                                   "own_dept"}),
+    ("POST", "/v1/problems/{problem}/resolve", {"resolution": "已解决"},
+     {"admin", "own_town"}),
+    ("POST", "/v1/inspections", {"village_code": V1, "planned_for": "2026-12-01"},
+     {"admin", "inspector"}),
+    ("POST", "/v1/inspections/{planned}/report", {"visited_on": "2026-12-01", "score": 80,
+                                                  "findings": []},
+     {"admin", "inspector"}, "hidden"),
+    ("GET", f"/v1/inspections?village={V1}", None, {"admin", "inspector", "own_town"}),
+    ("GET", "/v1/inspections/{planned}", None, {"admin", "inspector"}, "hidden"),
+    ("GET", "/v1/inspections/{filed}", None, {"admin", "inspector", "own_town"}, "hidden"),
+    ("POST", "/v1/departments/agri/pool", {"kind": "cement", "unit": "吨", "quantity": "1"},
+     {"admin", "own_dept"}),
+    ("GET", "/v1/departments/agri/pool", None, {"admin", "own_dept", "inspector"}),
+    ("POST", "/v1/commitments", {"department_code": "agri", "village_code": V1,
+                                 "kind": "cement", "unit": "吨", "quantity": "1"},
+     {"admin", "own_dept"}),
+    ("GET", "/v1/commitments", None, EVERYONE),
+    ("GET", "/v1/commitments?department=agri", None, EVERYONE - {"other_dept"}),
+    ("GET", f"/v1/commitments?village={V1}", None, EVERYONE - {"other_town"}),
+    ("GET", "/v1/commitments/{commitment}", None,
+     {"admin", "inspector", "own_dept", "own_town"}),
+    ("POST", "/v1/commitments/{commitment}/deliver", {}, {"admin", "own_dept"}),
+    ("POST", "/v1/commitments/{delivered}/confirm", None, {"admin", "own_town"}),
+    ("POST", "/v1/commitments/{cancellable}/cancel", {"reason": "调整"}, {"admin", "own_dept"}),
+    ("GET", f"/v1/villages/{V1}/resources", None, EVERYONE - {"other_town"}),
+    ("POST", f"/v1/villages/{V1}/needs", {"kind": "cement", "unit": "吨", "quantity": "5",
+                                          "category": "economy", "purpose": "晾晒场"},
+     {"admin", "own_town"}),
+    ("GET", "/v1/needs", None, EVERYONE),
+    ("GET", f"/v1/needs?township={T1}", None, EVERYONE - {"other_town"}),
+    ("GET", f"/v1/villages/{V1}/needs", None, EVERYONE - {"other_town"}),
+    ("GET", f"/v1/townships/{T1}/notifications", None, {"admin", "own_town", "inspector"}),
+    ("POST", f"/v1/townships/{T1}/notifications/{{notification}}/ack", None,
+     {"admin", "own_town"}),
+    ("GET", f"/v1/townships/{T1}/stream", None, {"admin", "own_town", "inspector"}),
+    ("POST", f"/v1/townships/{T1}/webhooks", {"url": "http://127.0.0.1:9/h",
+                                              "types": ["assignment.inspection_filed"]},
+     {"admin", "own_town"}),
+    ("GET", f"/v1/townships/{T1}/webhooks", None, {"admin", "own_town", "inspector"}),
+    ("DELETE", f"/v1/townships/{T1}/webhooks/{{webhook}}", None, {"admin", "own_town"}),
+    ("GET", f"/v1/townships/{T1}/webhooks/{{webhook}}/deliveries", None,
+     {"admin", "own_town", "inspector"}),
+    ("POST", f"/v1/townships/{T1}/webhooks/{{webhook}}/deliveries/dlv_none/retry", None,
+     {"admin", "own_town"}),
+    ("GET", "/v1/admin/feeds", None, {"admin"}),
+]
+
+
+def fill(template, world):
+    if isinstance(template, str):
+        return template.format(**world)
+    if isinstance(template, dict):
+        return {k: fill(v, world) for k, v in template.items()}
+    return template
+
+
+@pytest.fixture(scope="module")
+def world(broker_admin):
+    vhost = broker_admin.create_vhost()
+    url = redis_url_for(MATRIX_REDIS_DB)
+    redis.Redis.from_url(url).flushdb()
+    system = System(amqp_uri_for(vhost), url).start()
+    try:
+        system.wait_healthy()
+        yield build_world(system), system
+    finally:
+        system.stop()
+        broker_admin.delete_vhost(vhost)
+
+
+def build_world(system):
+    admin = system.client()
+    for code in (T1, T2):
+        admin.put(f"/v1/townships/{code}", json={"name": "镇", "county_code": "610581"})
+        admin.put(f"/v1/villages/{code}201", json={"name": "村", "township_code": code,
+                                                   "hardship": 3})
+    for code in ("agri", "water"):
+        admin.put(f"/v1/departments/{code}", json={"name": "局", "level": "county"})
+    admin.post("/v1/departments/agri/pool", json={"kind": "cement", "unit": "吨",
+                                                   "quantity": "100"})
+
+    def key(principal):
+        return admin.post("/v1/api-keys", json={"principal": principal}).json()
+
+    keys = {"admin": system.admin_token, "own_dept": key("department:agri")["key"],
+            "other_dept": key("department:water")["key"], "own_town": key(f"township:{T1}")["key"],
+            "other_town": key(f"township:{T2}")["key"],
+            "inspector": key("inspector:省督查组")["key"]}
+    revoked = key("inspector:已撤销")
+    admin.delete(f"/v1/api-keys/{revoked['id']}")
+    keys["revoked"] = revoked["key"]
+
+    def cadre(name):
+        return admin.post("/v1/cadres", json={"name": name, "department_code": "agri"}).json()
+
+    def assign(cadre_id):
+        return admin.post("/v1/assignments", json={
+            "cadre_id": cadre_id, "village_code": V1, "role": "member",
+            "starts_on": "2026-01-01", "ends_on": "2026-12-31"}).json()
+
+    serving, leaving = cadre("甲"), cadre("乙")
+    assignment, ending = assign(serving["id"]), assign(leaving["id"])
+    commitments = [admin.post("/v1/commitments", json={
+        "department_code": "agri", "village_code": V1, "kind": "cement", "unit": "吨",
+        "quantity": "2"}).json() for _ in range(3)]
+    admin.post(f"/v1/commitments/{commitments[1]['id']}/deliver", json={})
+    problem = admin.post(f"/v1/villages/{V1}/problems", json={"category": "plan",
+                                                             "title": "x"}).json()
+    planned = admin.post("/v1/inspections", json={"village_code": V1,
+                                                  "planned_for": "2026-12-01"}).json()
+    filed = admin.post("/v1/inspections", json={"village_code": V1,
+                                                "planned_for": "2026-11-01"}).json()
+    admin.post(f"/v1/inspections/{filed['id']}/report", json={
+        "visited_on": "2026-11-01", "score": 90, "findings": []})
+    webhook = admin.post(f"/v1/townships/{T1}/webhooks", json={
+        "url": "http://127.0.0.1:9/h", "types": ["resources.need_raised"]}).json()
+    notification = wait_until(lambda: admin.get(f"/v1/townships/{T1}/notifications")
+                              .json()["items"], 10, what="a notification")[0]
+    return {"keys": keys, "cadre": serving["id"], "free_cadre": cadre("丙")["id"],
+            "assignment": assignment["id"], "ending": ending["id"],
+            "commitment": commitments[0]["id"], "delivered": commitments[1]["id"],
+            "cancellable": commitments[2]["id"], "problem": problem["id"],
+            "planned": planned["id"], "filed": filed["id"], "webhook": webhook["id"],
+            "notification": notification["id"], "spare_key": key("inspector:备用")["id"]}
+
+
+def call(system, key, method, path, body):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if path.endswith("/stream"):
+        with httpx.stream(method, system.base_url + path, headers=headers, timeout=5) as r:
+            return r.status_code
+    return httpx.request(method, system.base_url + path, headers=headers, json=body,
+                         timeout=10).status_code
+
+
+def store_snapshot(system) -> dict[bytes, str]:
+    """Every key of the system's Redis database with a digest of its value, but for the rate
+    counters (a refused request still counts against its key's rate)."""
+    client = redis.Redis.from_url(system.env["REDIS_URL"])
+    return {key: hashlib.sha256(client.dump(key) or b"").hexdigest()
+            for key in client.scan_iter(count=1000) if not key.startswith(b"gateway:rate:")}
+
+
+def changed(before: dict, after: dict) -> list:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def test_the_matrix_covers_every_authenticated_route():
+    covered = {(m, p.split("?")[0]) for m, p, *_ in MATRIX}
+    for spec in ROUTES:
+        if spec.allow is None:
+            continue
+        pattern = spec.openapi_path
+        assert any(m == spec.method and _matches(pattern, p) for m, p in covered), \
+            f"{spec.method} {spec.path} has no row in the matrix"
+
+
+def _matches(pattern: str, path: str) -> bool:
+    import re
+    return re.fullmatch(re.sub(r"{[a-z_]+}", "[^/]+", pattern), path) is not None
+
+
+def test_refused_callers_are_refused_and_change_nothing(world):
+    world, system = world
+    keys = world["keys"]
+    wait_until(lambda: store_snapshot(system) == store_snapshot(system), 10, 0.5, "quiet")
+    before = store_snapshot(system)
+    wrong = []
+    for method, path, body, allowed, *hidden in MATRIX:
+        path, body = fill(path, world), fill(body, world)
+        refused_with = 404 if hidden else 403
+        for who in [*sorted(EVERYONE - allowed), None, "revoked"]:
+            status = call(system, keys.get(who) if who else None, method, path, body)
+            expected = 401 if who in (None, "revoked") else refused_with
+            if status != expected:
+                wrong.append(f"{method} {path} as {who}: {status}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+    assert changed(before, store_snapshot(system)) == [], "a refused call changed these"
+
+
+def test_allowed_callers_get_past_the_door(world):
+    world, system = world
+    wrong = []
+    for method, path, body, allowed, *hidden in MATRIX:
+        path, body = fill(path, world), fill(body, world)
+        for who in sorted(allowed):
+            status = call(system, world["keys"][who], method, path, body)
+            if status in (401, 403) or (hidden and status == 404) or status >= 500:
+                wrong.append(f"{method} {path} as {who}: {status}")
+    assert not wrong, "\n".join(wrong)
