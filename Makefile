@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test unit integration e2e up down lint clean demo
+.PHONY: help install run test unit integration e2e faults up down lint clean demo
 
 help:
 	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
 	@echo "make test   run every test against the local RabbitMQ and Redis"
+	@echo "make faults the full fault suite: thousands of requests while services, RabbitMQ"
+	@echo "            and Redis are killed (its own broker and Redis); prints the counts"
 	@echo "make install | unit | integration | e2e | up | down | lint | clean"
 
 $(STAMP): pyproject.toml
@@ -34,11 +36,20 @@ integration: install
 e2e: install
 	$(BIN)/pytest tests/e2e
 
+# FAULTS_REQUESTS=... to change the size; make test runs a bounded form (300 requests).
+FAULTS_REQUESTS ?= 3000
+faults: install
+	GUABANG_FAULTS_REQUESTS=$(FAULTS_REQUESTS) GUABANG_FAULTS_RESULTS=faults-results.json \
+		$(BIN)/pytest tests/faults -s
+
 up:
 	docker compose up --build
 
 down:
 	docker compose down
+
+fuzz: install
+	GUABANG_FUZZ_THOROUGH=1 GUABANG_FUZZ_EXAMPLES=25 $(BIN)/pytest tests/fuzz
 
 lint: install
 	$(BIN)/ruff check services tests

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import eventlet
 from kombu import Connection, Queue
+from nameko.amqp.publish import get_producer
 from nameko.extensions import Entrypoint
 
 from services.common.config import settings_of
@@ -50,9 +51,6 @@ class RawConsumer(Entrypoint):
         self.operator_account = urlparse(self.settings.amqp_uri).username or ""
         self._running = False
         self._thread = None
-        self._publisher = Connection(self.settings.amqp_uri,
-                                     transport_options={"confirm_publish": True})
-        self._publish_lock = eventlet.semaphore.Semaphore()
 
     def start(self):
         self._running = True
@@ -62,7 +60,6 @@ class RawConsumer(Entrypoint):
         self._running = False
         if self._thread is not None:
             self._thread.wait()
-        self._publisher.release()
 
     def kill(self):
         self._running = False
@@ -112,12 +109,17 @@ class RawConsumer(Entrypoint):
         return result, exc_info
 
     def _publish(self, body, routing_key: str, **properties) -> None:
-        with self._publish_lock:
-            producer = self._publisher.Producer()
+        # a pooled producer per publish: workers answer concurrently, and one connection
+        # must never be read by two greenthreads at once
+        with get_producer(self.settings.amqp_uri, confirms=True) as producer:
             producer.publish(body, exchange="", routing_key=routing_key, retry=True,
                              **properties)
 
     def _answer(self, message, outcome: IngressOutcome) -> None:
+        # park first: if answering then fails, the message comes back and is answered again,
+        # but it is never answered yet lost
+        if outcome.park_reason:
+            self._park(message, outcome)
         reply_to = message.properties.get("reply_to")
         if reply_to:
             self._publish(json.dumps({"status": outcome.status, "body": outcome.body},
@@ -125,24 +127,28 @@ class RawConsumer(Entrypoint):
                           reply_to, content_type="application/json",
                           content_encoding="utf-8",
                           correlation_id=message.properties.get("correlation_id"))
-        if outcome.park_reason:
-            headers = dict(message.headers or {})
-            sender = message.properties.get("user_id") or ""
-            if sender == self.operator_account and headers.get("x-guabang-sender"):
-                sender = headers["x-guabang-sender"]  # replayed: still its first sender's
-            headers.update({
-                "x-guabang-original-queue": self.queue.name,
-                "x-guabang-error": outcome.park_reason[:1000],
-                "x-guabang-failed-at": utc_now(),
-                "x-guabang-sender": sender,
-                **outcome.extra_headers,
-            })
-            self._publish(message.body, DEAD_LETTER_QUEUE.name, headers=headers,
-                          delivery_mode=2, content_type=message.content_type,
-                          content_encoding=message.content_encoding,
-                          message_id=message.properties.get("message_id"),
-                          reply_to=message.properties.get("reply_to"),
-                          correlation_id=message.properties.get("correlation_id"))
+
+    def _park(self, message, outcome: IngressOutcome) -> None:
+        headers = dict(message.headers or {})
+        sender = message.properties.get("user_id") or ""
+        if sender == self.operator_account and headers.get("x-guabang-sender"):
+            sender = headers["x-guabang-sender"]  # replayed: still its first sender's
+        headers.update({
+            "x-guabang-original-queue": self.queue.name,
+            "x-guabang-error": outcome.park_reason[:1000],
+            "x-guabang-failed-at": utc_now(),
+            "x-guabang-sender": sender,
+            **outcome.extra_headers,
+        })
+        body = message.body
+        if isinstance(body, str):  # the client library decoded it: park the bytes
+            body = body.encode("utf-8", "surrogateescape")
+        self._publish(body, DEAD_LETTER_QUEUE.name, headers=headers,
+                      delivery_mode=2, content_type=message.content_type or
+                      "application/octet-stream", content_encoding="binary",
+                      message_id=message.properties.get("message_id"),
+                      reply_to=message.properties.get("reply_to"),
+                      correlation_id=message.properties.get("correlation_id"))
 
 
 raw_consumer = RawConsumer.decorator
