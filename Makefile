@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test unit integration e2e faults up down lint clean demo
+.PHONY: help install run test unit integration e2e faults fuzz up down lint clean demo
 
 help:
 	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
 	@echo "make test   run every test against the local RabbitMQ and Redis"
 	@echo "make faults the full fault suite: thousands of requests while services, RabbitMQ"
 	@echo "            and Redis are killed (its own broker and Redis); prints the counts"
+	@echo "make fuzz   fuzz the HTTP API (every boundary case) and the AMQP ingress"
+	@echo "make demo   a five-minute scenario on a fresh machine (Redis db 9)"
 	@echo "make install | unit | integration | e2e | up | down | lint | clean"
 
 $(STAMP): pyproject.toml
