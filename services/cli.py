@@ -92,11 +92,15 @@ def _broker(args) -> int:
 
 
 def _feed_status(args) -> int:
+    from services.common.codes import is_township_code
     from services.common.config import Settings
     from services.common.redis_provider import connect
     from services.notifications.service import feed_status
     from services.notifications.store import NotificationsStore
 
+    if args.township and not is_township_code(args.township):
+        print(f"not a township code: {args.township!r} (9 digits)", file=sys.stderr)
+        return 2
     store = NotificationsStore(connect(Settings.from_env().redis_url))
     rows = feed_status(store, args.township)
     print(f"{'township':<11}{'unacked':>8}  webhooks")

@@ -51,6 +51,8 @@ class Settings:
             webhook_retry_schedule=_float_list(env["GUABANG_WEBHOOK_RETRY_SCHEDULE"])
             if env.get("GUABANG_WEBHOOK_RETRY_SCHEDULE") else None,
             webhook_timeout=float(env.get("GUABANG_WEBHOOK_TIMEOUT", defaults.webhook_timeout)),
+            webhook_concurrency=int(env.get("GUABANG_WEBHOOK_CONCURRENCY",
+                                            defaults.webhook_concurrency)),
             rate_limit=int(env.get("GUABANG_RATE_LIMIT", defaults.rate_limit)),
             webhook_allowed=tuple(part.strip() for part in
                                   env.get("GUABANG_WEBHOOK_ALLOWED", "").split(",")

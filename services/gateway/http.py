@@ -181,8 +181,8 @@ def serve(service, spec: RouteSpec, handler, request: Request, path_values: dict
         raw_body = _parse_json(data) if data.strip() else {}
         body = validated(spec.body, raw_body)
     if spec.allow is not None and not spec.allow(principal, path_values, body):
-        raise Problem(403, "forbidden", f"{principal} may not {spec.summary[0].lower()}"
-                                        f"{spec.summary[1:]}")
+        raise Problem(403, "forbidden", f"{principal} may not call {spec.method} "
+                                        f"{spec.openapi_path} ({spec.summary})")
     result = handler(service, Call(request, principal, path_values, body, raw_body),
                      **path_values)
     if isinstance(result, Response):

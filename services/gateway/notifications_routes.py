@@ -18,7 +18,7 @@ from services.common.schemas import (
     WebhookIn,
     page_of,
 )
-from services.gateway.http import PAGING, Call, route
+from services.gateway.http import PAGING, Call, bearer_token, replayable, route
 
 KEEP_ALIVE = 10.0  # seconds between comments that keep proxies from closing an idle stream
 POLL = 0.5  # seconds between looks for new notifications when there were none
@@ -53,7 +53,7 @@ class NotificationsRoutes:
     def stream(self, call: Call, code: str):
         start = call.request.headers.get("Last-Event-ID") or call.query("after")
         self.notifications.inbox(code, start, 1)  # bad township or cursor: answered now
-        feed = self.notifications
+        feed, keys, token = self.notifications, self.keys, bearer_token(call.request)
         # eventlet's server gathers 4 KiB before writing; a live stream must send each event.
         call.request.environ["eventlet.minimum_write_chunk_size"] = 0
 
@@ -72,6 +72,8 @@ class NotificationsRoutes:
                     quiet_since = time.monotonic()
                     continue
                 if time.monotonic() - quiet_since >= KEEP_ALIVE:
+                    if keys.principal_of(token) is None:
+                        return  # the key was revoked: revocation is at once, streams too
                     yield ": keep-alive\n\n"
                     quiet_since = time.monotonic()
                 eventlet.sleep(POLL)
@@ -83,9 +85,10 @@ class NotificationsRoutes:
 
     @route("POST", "/v1/townships/<code>/webhooks", "Subscribe a webhook (the secret is shown "
            "once)", allow=township_itself, body=WebhookIn, response=Webhook, status=201,
-           tag="webhooks")
+           tag="webhooks", idempotent=True)
     def create_webhook(self, call: Call, code: str):
-        return 201, self.notifications.create_webhook(code, call.raw_body)
+        return replayable(self.notifications.create_webhook(
+            code, call.raw_body, str(call.principal), call.idempotency_key), "webhook")
 
     @route("GET", "/v1/townships/<code>/webhooks", "List a township's webhooks",
            allow=own_township, response=page_of(Webhook), tag="webhooks")

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 import eventlet
@@ -26,6 +27,9 @@ from services.notifications.store import NotificationsStore
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 0.2
+# Attempts in flight to one webhook at once: a slow receiver keeps at most this many of the
+# pool's slots, and what it cannot take waits its turn instead of taking every slot.
+PER_WEBHOOK = 4
 
 
 class WebhookDispatcher(DependencyProvider):
@@ -44,6 +48,7 @@ class WebhookDispatcher(DependencyProvider):
         self.allowed = settings.webhook_allowed
         self._running = False
         self._thread = None
+        self.in_flight: Counter[str] = Counter()
 
     def start(self):
         self._running = True
@@ -98,6 +103,17 @@ class WebhookDispatcher(DependencyProvider):
                 "at": utc_now(), "status_code": None,
                 "error": "the webhook was removed or disabled"}, None)
             return
+        if self.in_flight[webhook["id"]] >= PER_WEBHOOK:
+            store.postpone(township, delivery_id, 500)
+            return
+        self.in_flight[webhook["id"]] += 1
+        try:
+            self._send(township, delivery, webhook)
+        finally:
+            self.in_flight[webhook["id"]] -= 1
+
+    def _send(self, township: str, delivery: dict, webhook: dict) -> None:
+        store = self.store
         notification = store.notification(township, delivery["notification_id"])
         body = json.dumps(public_notification(notification), ensure_ascii=False).encode()
         secret = self.box.open(webhook["secret_sealed"])
@@ -120,15 +136,11 @@ class WebhookDispatcher(DependencyProvider):
                    "error": error, "duration_ms": int((time.monotonic() - started) * 1000)}
         next_due = None
         if status is not None and webhooks.is_success(status):
-            delivery["status"] = "delivered"
-            webhook.update(consecutive_failures=0, last_success_at=attempt["at"])
+            delivery["status"], verdict = "delivered", "succeeded"
         elif status is not None and webhooks.disables_webhook(status):
-            delivery["status"] = "abandoned"
-            webhook.update(status="disabled", disabled_at=attempt["at"],
-                           disabled_reason="the receiver answered 410 Gone")
+            delivery["status"], verdict = "abandoned", "gone"
         else:
-            webhook["consecutive_failures"] = webhook.get("consecutive_failures", 0) + 1
-            webhook["last_error"] = error or f"HTTP {status}"
+            verdict = "failed"
             delay = webhooks.next_delay(delivery["attempts_made"], self.schedule, retry_after,
                                         random.Random())
             if delay is None:
@@ -140,10 +152,11 @@ class WebhookDispatcher(DependencyProvider):
                     "+00:00", "Z")
         if delivery["status"] != "pending":
             delivery["next_attempt_at"] = None
-        store.record_attempt(township, delivery, attempt, next_due, webhook)
+        store.record_attempt(township, delivery, attempt, next_due, verdict)
 
 
 def public_notification(notification: dict) -> dict:
-    """The notification as the webhook and AMQP channels send it (inbox paging aside)."""
-    return {key: value for key, value in notification.items()
-            if key not in ("cursor", "acked_by")}
+    """The notification as the webhook and AMQP channels send it: as it was made (the inbox's
+    cursor and receipt are the inbox's own), the same on both channels and every retry."""
+    return {**{key: value for key, value in notification.items()
+               if key not in ("cursor", "acked_by")}, "acked_at": None}

@@ -7,6 +7,7 @@ import json
 from services.common.codes import is_township_code
 from services.common.consumer import subscribe
 from services.common.events import Envelope, utc_now
+from services.common.fingerprints import request_fingerprint
 from services.common.ids import new_id
 from services.common.lists import page, parse_limit
 from services.common.outbox import OutboxRelay, outbox_entry
@@ -152,7 +153,9 @@ class NotificationsService:
     # --- webhooks ----------------------------------------------------------------------------
 
     @rpc
-    def create_webhook(self, township_code: str, body: dict) -> dict:
+    def create_webhook(self, township_code: str, body: dict, actor: str = "admin",
+                       idempotency_key: str | None = None) -> dict:
+        """{"webhook": the webhook with its secret, "replayed": bool}."""
         request = validated(WebhookIn, body)
         unknown = set(request.types) - {"*", *TOWNSHIP_FEED_EVENTS}
         if unknown:
@@ -167,8 +170,14 @@ class NotificationsService:
                    "status": "active", "created_at": utc_now(), "consecutive_failures": 0,
                    "last_error": None, "last_success_at": None, "disabled_at": None,
                    "disabled_reason": None, "secret_sealed": self.dispatcher.box.seal(secret)}
-        self.store.save_webhook(_township(township_code), webhook)
-        return {**public_webhook(webhook), "secret": secret}
+        stored, replayed = self.store.save_webhook(
+            _township(township_code), webhook, request_fingerprint(body),
+            f"{actor}:{idempotency_key}" if idempotency_key else None)
+        if stored is None:
+            raise conflict("idempotency-key-reused", "this Idempotency-Key was already used "
+                                                     "with a different request body")
+        secret = self.dispatcher.box.open(stored["secret_sealed"])  # the first one, if replayed
+        return {"webhook": {**public_webhook(stored), "secret": secret}, "replayed": replayed}
 
     @rpc
     def list_webhooks(self, township_code: str) -> dict:

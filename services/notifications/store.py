@@ -126,17 +126,52 @@ class NotificationsStore:
     # --- webhooks ----------------------------------------------------------------------------
 
     def webhooks(self, township_code: str) -> list[dict]:
-        raws = self.redis.hvals(f"{township_slot(township_code)}:webhooks")
-        return sorted((json.loads(raw) for raw in raws), key=lambda w: w["created_at"])
+        slot = township_slot(township_code)
+        hooks = [json.loads(raw) for raw in self.redis.hvals(f"{slot}:webhooks")]
+        return sorted((self._with_health(slot, hook) for hook in hooks),
+                      key=lambda w: w["created_at"])
 
     def webhook(self, township_code: str, webhook_id: str) -> dict | None:
-        raw = self.redis.hget(f"{township_slot(township_code)}:webhooks", webhook_id)
-        return json.loads(raw) if raw else None
+        slot = township_slot(township_code)
+        raw = self.redis.hget(f"{slot}:webhooks", webhook_id)
+        return self._with_health(slot, json.loads(raw)) if raw else None
 
-    def save_webhook(self, township_code: str, webhook: dict) -> None:
-        self.redis.hset(f"{township_slot(township_code)}:webhooks", webhook["id"],
-                        json.dumps(webhook, ensure_ascii=False))
-        self.redis.sadd(TOWNSHIPS, township_code)
+    def _with_health(self, slot: str, webhook: dict) -> dict:
+        """A webhook's record is written once; what deliveries learn about it is kept apart,
+        field by field, so concurrent attempts never overwrite each other's findings."""
+        health = self.redis.hgetall(f"{slot}:webhook:{webhook['id']}:health")
+        merged = {**webhook, **health}
+        merged["consecutive_failures"] = int(health.get("consecutive_failures", 0))
+        return merged
+
+    def save_webhook(self, township_code: str, webhook: dict, fingerprint: str,
+                     key: str | None) -> tuple[dict | None, bool]:
+        """Store a new webhook, or find the one this Idempotency-Key made: (webhook,
+        replayed); (None, False) when the key was used with another body."""
+        slot = township_slot(township_code)
+        remembered = f"{slot}:idempotency:webhook:{key or '-'}"
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(remembered)
+                    held = pipe.get(remembered) if key else None
+                    if held:
+                        pipe.unwatch()
+                        record = json.loads(held)
+                        if record["fingerprint"] != fingerprint:
+                            return None, False
+                        return self.webhook(township_code, record["id"]), True
+                    pipe.multi()
+                    pipe.hset(f"{slot}:webhooks", webhook["id"],
+                              json.dumps(webhook, ensure_ascii=False))
+                    pipe.sadd(TOWNSHIPS, township_code)
+                    if key:
+                        pipe.set(remembered, json.dumps({"fingerprint": fingerprint,
+                                                         "id": webhook["id"]}), ex=86400)
+                    pipe.execute()
+                    return webhook, False
+                except redis.WatchError:
+                    continue
 
     def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
         return bool(self.redis.hdel(f"{township_slot(township_code)}:webhooks", webhook_id))
@@ -166,10 +201,12 @@ class NotificationsStore:
         return [tuple(member.split("|", 1)) for member in members]
 
     def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
-                       next_due_ms: int | None, webhook: dict | None = None) -> None:
-        """The attempt, the delivery's new state and when (if ever) to try again: together."""
+                       next_due_ms: int | None, verdict: str | None = None) -> None:
+        """The attempt, the delivery's new state, when (if ever) to try again, and what it
+        tells about the webhook (`verdict`: succeeded, failed or gone): together."""
         slot = township_slot(township_code)
         member = f"{township_code}|{delivery['id']}"
+        health = f"{slot}:webhook:{delivery['webhook_id']}:health"
         with self.redis.pipeline() as pipe:  # MULTI/EXEC
             pipe.rpush(f"{slot}:delivery:{delivery['id']}:attempts", json.dumps(attempt))
             pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
@@ -177,9 +214,16 @@ class NotificationsStore:
                 pipe.zrem(DUE_DELIVERIES, member)
             else:
                 pipe.zadd(DUE_DELIVERIES, {member: next_due_ms})
-            if webhook is not None:
-                pipe.hset(f"{slot}:webhooks", webhook["id"],
-                          json.dumps(webhook, ensure_ascii=False))
+            if verdict == "succeeded":
+                pipe.hset(health, mapping={"consecutive_failures": 0,
+                                           "last_success_at": attempt["at"]})
+            elif verdict == "failed":
+                pipe.hincrby(health, "consecutive_failures", 1)
+                pipe.hset(health, "last_error", attempt["error"] or
+                          f"HTTP {attempt['status_code']}")
+            elif verdict == "gone":  # never undone: a new webhook is the way back
+                pipe.hset(health, mapping={"status": "disabled", "disabled_at": attempt["at"],
+                                           "disabled_reason": "the receiver answered 410 Gone"})
             pipe.execute()
 
     def schedule_now(self, township_code: str, delivery: dict) -> None:
@@ -188,6 +232,10 @@ class NotificationsStore:
             pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
             pipe.zadd(DUE_DELIVERIES, {f"{township_code}|{delivery['id']}": _now_ms()})
             pipe.execute()
+
+    def postpone(self, township_code: str, delivery_id: str, milliseconds: int) -> None:
+        self.redis.zadd(DUE_DELIVERIES, {f"{township_code}|{delivery_id}":
+                                         _now_ms() + milliseconds})
 
     def drop_due(self, township_code: str, delivery_id: str) -> None:
         self.redis.zrem(DUE_DELIVERIES, f"{township_code}|{delivery_id}")

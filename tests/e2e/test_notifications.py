@@ -213,7 +213,7 @@ def test_a_slow_receiver_never_delays_another_townships_deliveries(system, count
     subscribe_webhook(system, neighbour["township"], fast_key, fast.url)
     try:
         with system.client(slow_key) as township:
-            for n in range(5):
+            for n in range(60):  # more than the dispatcher's whole pool of slots
                 township.post(f"/v1/villages/{county['village']}/problems",
                               json={"category": "plan", "title": f"慢{n}"})
         wait_until(lambda: len(slow.received) >= 1, 10, 0.1, "the slow receiver to be busy")
@@ -273,5 +273,33 @@ def test_the_stream_resumes_across_a_gateway_restart_without_gaps_or_repeats(sys
         titles = [e["data"]["data"]["title"] for e in stream.events]
         assert titles == ["前0", "前1", "前2", "后0", "后1", "后2"]
         assert stream.connections >= 2
+    finally:
+        stream.close()
+
+
+def test_a_webhook_made_twice_with_one_idempotency_key_is_one_webhook(system, county):
+    key = create_key(system, f"township:{county['township']}")
+    body = {"url": "http://127.0.0.1:9/once", "types": ["*"]}
+    with system.client(key) as township:
+        base = f"/v1/townships/{county['township']}/webhooks"
+        first = township.post(base, json=body, headers={"Idempotency-Key": "hook-1"})
+        again = township.post(base, json=body, headers={"Idempotency-Key": "hook-1"})
+        assert (again.status_code, again.json()) == (201, first.json())  # secret included
+        other = township.post(base, json={**body, "url": "http://127.0.0.1:9/two"},
+                              headers={"Idempotency-Key": "hook-1"})
+        assert other.json()["type"] == "idempotency-key-reused"
+        hooks = [h for h in township.get(base).json()["items"] if h["url"].endswith("/once")]
+    assert len(hooks) == 1
+
+
+def test_a_revoked_key_loses_its_stream(system, county):
+    with system.client() as admin:
+        made = admin.post("/v1/api-keys", json={"principal": f"township:{county['township']}"})
+    stream = StreamReader(system.base_url, county["township"], made.json()["key"])
+    try:
+        wait_until(lambda: stream.connections >= 1, 10, 0.1, "the stream to open")
+        with system.client() as admin:
+            admin.delete(f"/v1/api-keys/{made.json()['id']}")
+        wait_until(lambda: stream.refused, 25, 0.2, "the stream to be closed and refused")
     finally:
         stream.close()

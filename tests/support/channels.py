@@ -62,6 +62,7 @@ class StreamReader:
         self.last_id: str | None = None
         self.connections = 0
         self.keep_alives = 0
+        self.refused = False  # the gateway answered 401 or 403 when it came back
         self._running = True
         threading.Thread(target=self._run, daemon=True).start()
 
@@ -74,6 +75,7 @@ class StreamReader:
                 with httpx.stream("GET", self.url, headers=headers,
                                   timeout=httpx.Timeout(5, read=30)) as response:
                     if response.status_code != 200:
+                        self.refused = response.status_code in (401, 403)
                         time.sleep(0.5)
                         continue
                     self.connections += 1
