@@ -1,8 +1,11 @@
 """The resources service's nameko entrypoints: pools, needs, and the commitment lifecycle."""
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from urllib.parse import urlparse
+
+from nameko.timer import timer
 
 from services.common import events
 from services.common.codes import is_department_code, is_village_code
@@ -30,6 +33,8 @@ from services.resources.store import (
     township_index,
     village_index,
 )
+
+log = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = {
     "delivered": ("resources.commitment_delivered", events.CommitmentDelivered),
@@ -60,6 +65,13 @@ class ResourcesService:
     relay = OutboxRelay("resources")
     assignment = BoundedRpcProxy("assignment")
     settings = SettingsProvider()
+
+    @timer(interval=10)
+    def sweep_need_holds(self) -> None:
+        """Holds on needs left by a commitment that was never stored go back to the need."""
+        given_back = self.store.sweep_pending_holds()
+        if given_back:
+            log.warning("gave back %d need hold(s) of commitments never stored", given_back)
 
     @rpc
     def health(self) -> str:

@@ -32,6 +32,7 @@ COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (t
 NEED_VILLAGE = "resources:need-village"  # need id -> village
 OPEN_NEEDS = "resources:needs:open"  # need ids not yet fulfilled, with their village
 ALL_COMMITMENTS = "resources:commitments:all"
+PENDING_HOLDS = "resources:need-holds:pending"  # need|commitment -> when it was held (ms)
 
 
 def _dept(code: str) -> str:
@@ -138,25 +139,29 @@ class ResourcesStore:
             replay = self._replay(slot, idempotency, fingerprint)
             if replay is not None:
                 return replay, True
+        hold = f"{need_id}|{commitment['id']}"
         if need_id:
-            self.hold_need(need_id, commitment, amount)
+            # until the pool answers, the hold is pending: if this process dies, or the answer
+            # is lost, the sweeper finds out whether the commitment was stored
+            self.redis.zadd(PENDING_HOLDS, {hold: _now_ms()})
+            try:
+                self.hold_need(need_id, commitment, amount)
+            except Problem:
+                self.redis.zrem(PENDING_HOLDS, hold)
+                raise
         self.redis.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
-        try:
-            outcome, *rest = self._run("commit", [
-                pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
-                department_index(department_code), department_index(department_code,
-                                                                      "committed"),
-                idempotency, self._outbox(slot),
-            ], [commitment["id"], amount, commitment["unit"],
-                json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
-                IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
-        except Exception:
-            if need_id:
+        outcome, *rest = self._run("commit", [
+            pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
+            department_index(department_code), department_index(department_code, "committed"),
+            idempotency, self._outbox(slot),
+        ], [commitment["id"], amount, commitment["unit"],
+            json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
+            IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
+        if need_id:
+            if outcome != "ok":
+                # refused, or a replay of an earlier commitment: this one's hold goes back
                 self.settle_need_hold(need_id, commitment["id"], 0, 0)
-            raise
-        if outcome != "ok" and need_id:
-            # refused, or a replay of an earlier commitment: this one's hold goes back
-            self.settle_need_hold(need_id, commitment["id"], 0, 0)
+            self.redis.zrem(PENDING_HOLDS, hold)
         if outcome == "reused":
             raise _key_reused()
         if outcome == "unit-mismatch":
@@ -332,6 +337,18 @@ class ResourcesStore:
             raise conflict("need-overcommitted",
                            f"need {need_id} still lacks {lacking} {commitment['unit']}, less "
                            f"than the {commitment['quantity']} offered", lacking=lacking)
+
+    def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
+        """Give back holds whose commitment was never stored (its process died between the
+        hold and the reservation); returns how many were given back."""
+        given_back = 0
+        for hold in self.redis.zrangebyscore(PENDING_HOLDS, "-inf", _now_ms() - older_than_ms):
+            need_id, commitment_id = hold.split("|", 1)
+            if self.commitment(commitment_id) is None:
+                self.settle_need_hold(need_id, commitment_id, 0, 0)
+                given_back += 1
+            self.redis.zrem(PENDING_HOLDS, hold)
+        return given_back
 
     def settle_need_hold(self, need_id: str, commitment_id: str, hold: int,
                          delivered: int) -> None:

@@ -135,3 +135,43 @@ def test_a_projection_never_goes_back_to_an_older_revision(redis_client):
     assert projection.apply(newer, "test")
     assert not projection.apply(older, "test")  # arrived late: ignored
     assert projection.get("village", "610581100201")["name"] == "东村(新)"
+
+
+def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(redis_client):
+    store = ResourcesStore(redis_client)
+    need = {"id": "need_1", "village_code": "610581100201", "township_code": "610581100",
+            "hardship": 3, "kind": "cement", "unit": "吨", "category": "economy",
+            "purpose": "晾晒场", "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
+    event = events.make_event("resources.need_raised", events.NeedRaised(
+        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
+        requested="10.00"), township_code="610581100", village_code="610581100201")
+    store.raise_need(need, 1000, event, "fp", None, scope="admin")
+    # the process dies after holding the need for a commitment, before reserving the pool
+    lost = commitment("lost", "4.00") | {"need_id": "need_1"}
+    redis_client.zadd("resources:need-holds:pending", {"need_1|cmt_lost": 0})
+    store.hold_need("need_1", lost, 400)
+    assert store.need("need_1")["committed"] == "4.00"
+
+    assert store.sweep_pending_holds(older_than_ms=0) == 1
+    assert store.need("need_1")["committed"] == "0.00"
+    assert store.sweep_pending_holds(older_than_ms=0) == 0  # once
+
+
+def test_a_hold_whose_answer_was_lost_but_commitment_stored_stays(redis_client):
+    store = ResourcesStore(redis_client)
+    add_pool(store)
+    need = {"id": "need_2", "village_code": "610581100201", "township_code": "610581100",
+            "hardship": 3, "kind": "cement", "unit": "吨", "category": "economy",
+            "purpose": "路", "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
+    event = events.make_event("resources.need_raised", events.NeedRaised(
+        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
+        requested="10.00"), township_code="610581100", village_code="610581100201")
+    store.raise_need(need, 1000, event, "fp", None, scope="admin")
+    stored = commitment("kept", "3.00") | {"need_id": "need_2"}
+    created = events.make_event("resources.commitment_created",
+                                events.CommitmentCreated(**stored),
+                                township_code="610581100", village_code="610581100201")
+    store.commit(stored, 300, created, "fp-kept", None)
+    redis_client.zadd("resources:need-holds:pending", {"need_2|cmt_kept": 0})  # answer lost
+    assert store.sweep_pending_holds(older_than_ms=0) == 0
+    assert store.need("need_2")["committed"] == "3.00"
