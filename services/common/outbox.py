@@ -14,8 +14,8 @@ import uuid
 import eventlet
 from eventlet.event import Event
 from kombu import Connection
-from nameko.extensions import DependencyProvider
 
+from services.common.background import BackgroundLoop
 from services.common.config import settings_of
 from services.common.events import Envelope
 from services.common.redis_provider import connect
@@ -123,16 +123,14 @@ class OutboxPublisher:
         self.connection = self.connection.clone()
 
 
-class OutboxRelay(DependencyProvider):
-    """Runs the relay as a greenthread of the service; injects nothing useful to workers."""
+class OutboxRelay(BackgroundLoop):
+    """Runs the relay beside the service's workers."""
 
     def __init__(self, service: str):
         self.service = service
         self.key = outbox_key(service)
         self.lock_key = f"{self.key}:relay-lock"
         self.token = uuid.uuid4().hex
-        self._running = False
-        self._thread = None
 
     def setup(self):
         settings = settings_of(self.container)
@@ -141,39 +139,18 @@ class OutboxRelay(DependencyProvider):
         self.trim = self.redis.register_script(_TRIM_IF_OWNER)
         self.refresh = self.redis.register_script(_REFRESH_IF_OWNER)
 
-    def start(self):
-        self._running = True
-        self._thread = self.container.spawn_managed_thread(self._run)
+    def step(self) -> bool:
+        return self.drain_once() > 0
 
-    def stop(self):
-        self._running = False
+    def recover(self) -> None:
+        self.publisher.reset()
+
+    def wake(self) -> None:
         bell = _bells.get(self.service)
         if bell is not None and not bell.ready():
             bell.send(False)
-        if self._thread is not None:
-            self._thread.wait()
 
-    def kill(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def _run(self):
-        while self._running:
-            try:
-                published = self.drain_once()
-            except Exception:
-                log.exception("outbox relay of %s failed; retrying", self.service)
-                self.publisher.reset()
-                eventlet.sleep(1.0)
-                continue
-            if not published:
-                self._wait_for_bell()
-
-    def _wait_for_bell(self):
+    def idle(self):
         bell = _bells.get(self.service)
         if bell is None or bell.ready():
             bell = _bells[self.service] = Event()

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import eventlet
 import httpx
-from nameko.extensions import DependencyProvider
 
+from services.common.background import BackgroundLoop
 from services.common.config import settings_of
 from services.common.events import utc_now
 from services.common.redis_provider import connect
@@ -32,7 +32,7 @@ IDLE_WAIT = 0.2
 PER_WEBHOOK = 4
 
 
-class WebhookDispatcher(DependencyProvider):
+class WebhookDispatcher(BackgroundLoop):
     def setup(self):
         settings = settings_of(self.container)
         if not settings.secrets_key:
@@ -46,42 +46,22 @@ class WebhookDispatcher(DependencyProvider):
         self.client = httpx.Client(timeout=self.timeout, follow_redirects=False)
         self.lease_ms = int((self.timeout + 30) * 1000)
         self.allowed = settings.webhook_allowed
-        self._running = False
-        self._thread = None
         self.in_flight: Counter[str] = Counter()
 
-    def start(self):
-        self._running = True
-        self._thread = self.container.spawn_managed_thread(self._run)
-
     def stop(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.wait()
+        super().stop()
         self.pool.waitall()
         self.client.close()
 
-    def kill(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
+    def step(self) -> bool:
+        free = self.pool.free()
+        claimed = self.store.claim_due(self.lease_ms, free) if free else []
+        for township, delivery_id in claimed:
+            self.pool.spawn_n(self._attempt_safely, township, delivery_id)
+        return bool(claimed)
 
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def _run(self):
-        while self._running:
-            try:
-                free = self.pool.free()
-                claimed = self.store.claim_due(self.lease_ms, free) if free else []
-            except Exception:
-                log.exception("could not claim webhook deliveries; retrying")
-                eventlet.sleep(1.0)
-                continue
-            for township, delivery_id in claimed:
-                self.pool.spawn_n(self._attempt_safely, township, delivery_id)
-            if not claimed:
-                eventlet.sleep(IDLE_WAIT)
+    def idle(self) -> None:
+        eventlet.sleep(IDLE_WAIT)
 
     def _attempt_safely(self, township: str, delivery_id: str) -> None:
         try:
