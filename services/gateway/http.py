@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -62,6 +63,12 @@ class ProblemWsgiApp(WsgiApp):
 class ProblemWebServer(WebServer):
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
+
+    def process_request(self, sock, address):
+        # eventlet writes a response's head and body separately: with Nagle's algorithm on,
+        # the body waits for the client's delayed ACK of the head, ~40 ms on every large reply
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().process_request(sock, address)
 
 
 class ApiEntrypoint(HttpRequestHandler):

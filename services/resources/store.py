@@ -278,19 +278,27 @@ class ResourcesStore:
         return self._needs_of_village(village, [need_id]).get(need_id)
 
     def _needs_of_village(self, village: str, ids: list[str]) -> dict[str, dict]:
-        slot = _village(village)
+        return self._needs_of_villages({village: ids})
+
+    def _needs_of_villages(self, wanted: dict[str, list[str]]) -> dict[str, dict]:
+        """Needs by id, read from many villages in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(f"{slot}:needs", ids)
-            pipe.hmget(f"{slot}:need-counters",
-                       [f"{i}:{c}" for i in ids for c in ("requested", "committed",
-                                                          "delivered")])
-            raws, counters = pipe.execute()
+            for village, ids in wanted.items():
+                slot = _village(village)
+                pipe.hmget(f"{slot}:needs", ids)
+                pipe.hmget(f"{slot}:need-counters",
+                           [f"{i}:{c}" for i in ids for c in ("requested", "committed",
+                                                              "delivered")])
+            replies = pipe.execute() if wanted else []
         needs = {}
-        for n, (need_id, raw) in enumerate(zip(ids, raws, strict=True)):
-            if raw:
-                requested, committed, delivered = (int(c or 0) for c in
-                                                   counters[3 * n:3 * n + 3])
-                needs[need_id] = need_view(json.loads(raw), requested, committed, delivered)
+        for (village, ids), raws, counters in zip(wanted.items(), replies[::2], replies[1::2],
+                                                  strict=True):
+            for n, (need_id, raw) in enumerate(zip(ids, raws, strict=True)):
+                if raw:
+                    requested, committed, delivered = (int(c or 0) for c in
+                                                       counters[3 * n:3 * n + 3])
+                    needs[need_id] = need_view(json.loads(raw), requested, committed,
+                                               delivered)
         return needs
 
     def needs_of_village(self, village: str) -> list[dict]:
@@ -306,9 +314,7 @@ class ResourcesStore:
         for need_id, village in zip(ids, villages, strict=True):
             if village:
                 by_village.setdefault(village, []).append(need_id)
-        needs = []
-        for village, village_ids in by_village.items():
-            needs.extend(self._needs_of_village(village, village_ids).values())
+        needs = list(self._needs_of_villages(by_village).values())
         fulfilled = [n["id"] for n in needs if n["status"] == "fulfilled"]
         if fulfilled:
             self.redis.zrem(OPEN_NEEDS, *fulfilled)
