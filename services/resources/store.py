@@ -291,8 +291,8 @@ class ResourcesStore:
                                                               "delivered")])
             replies = pipe.execute() if wanted else []
         needs = {}
-        for (village, ids), raws, counters in zip(wanted.items(), replies[::2], replies[1::2],
-                                                  strict=True):
+        for ids, raws, counters in zip(wanted.values(), replies[::2], replies[1::2],
+                                       strict=True):
             for n, (need_id, raw) in enumerate(zip(ids, raws, strict=True)):
                 if raw:
                     requested, committed, delivered = (int(c or 0) for c in
