@@ -3,6 +3,7 @@ these functions state them once, for reading and for unit tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from services.common.quantities import from_hundredths, to_hundredths
@@ -58,12 +59,18 @@ def need_view(need: dict, requested: int, committed: int, delivered: int) -> dic
     }
 
 
-def hardest_first(need: dict) -> tuple:
-    """Sort key of GET /v1/needs: village hardship descending, then the share still uncovered
-    descending, then oldest first."""
+RANKING_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def ranking_score(need: dict) -> float:
+    """GET /v1/needs ranks by this score, highest first: village hardship, then the share of
+    the need still uncovered (in thousandths), then age (older first). It is kept in a sorted
+    set, so reading the hardest needs costs the same however many needs there are."""
     requested = Decimal(need["requested"])
     uncovered = Decimal(need["lacking"]) / requested if requested else Decimal(0)
-    return (-need["hardship"], -uncovered, need["created_at"], need["id"])
+    created = datetime.fromisoformat(need["created_at"].replace("Z", "+00:00"))
+    age_rank = 999_999_999 - int((created - RANKING_EPOCH).total_seconds())
+    return need["hardship"] * 1e12 + int(uncovered * 1000) * 1e9 + age_rank
 
 
 @dataclass(frozen=True)

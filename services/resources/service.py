@@ -24,7 +24,7 @@ from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import Cancellation, CommitmentRequest, Delivery, NeedIn, PoolAddition
 from services.common.service_kit import DeclareTopology, SettingsProvider, rpc
 from services.common.topology import INGRESS_COMMITMENTS
-from services.resources.domain import NEXT_STATUS, hardest_first, totals_change
+from services.resources.domain import NEXT_STATUS, totals_change
 from services.resources.ingress import is_parked, parse_commitment
 from services.resources.store import (
     ALL_COMMITMENTS,
@@ -35,6 +35,8 @@ from services.resources.store import (
 )
 
 log = logging.getLogger(__name__)
+
+NEEDS_CHUNK = 200  # needs read from the ranking at a time while filtering by status or kind
 
 LIFECYCLE_EVENTS = {
     "delivered": ("resources.commitment_delivered", events.CommitmentDelivered),
@@ -362,18 +364,21 @@ class ResourcesService:
         if status == "fulfilled":
             raise invalid("fulfilled needs are read per village: "
                           "GET /v1/villages/{code}/needs", ["query", "status"])
-        needs = [n for n in self.store.unfulfilled_needs()
-                 if (status == "unfulfilled" or n["status"] == status)
-                 and (township is None or n["township_code"] == township)
-                 and (kind is None or n["kind"] == kind)]
-        needs.sort(key=hardest_first)
         start = 0
         if after:
-            ids = [n["id"] for n in needs]
-            start = ids.index(after) + 1 if after in ids else 0
-        chunk = needs[start:start + limit]
-        more = start + limit < len(needs)
-        return page(chunk, chunk[-1]["id"] if more and chunk else None)
+            rank = self.store.need_rank(township, after)
+            start = rank + 1 if rank is not None else 0
+        wanted, scanned = [], start
+        while len(wanted) <= limit:  # one more than a page tells whether there is a next
+            chunk = self.store.ranked_needs(township, scanned, NEEDS_CHUNK)
+            if not chunk:
+                break
+            scanned += NEEDS_CHUNK
+            wanted += [n for n in chunk
+                       if (status == "unfulfilled" or n["status"] == status)
+                       and (kind is None or n["kind"] == kind)]
+        items = wanted[:limit]
+        return page(items, items[-1]["id"] if len(wanted) > limit else None)
 
     @rpc
     def village_needs(self, actor: str, village_code: str) -> dict:

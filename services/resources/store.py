@@ -24,13 +24,13 @@ from services.common.idempotency import PROCESSED_TTL
 from services.common.outbox import register_outbox, ring, serialize
 from services.common.problems import Problem, conflict, invalid, not_found
 from services.common.quantities import from_hundredths
-from services.resources.domain import PoolBalance, VillageTotalsChange, need_view
+from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
 
 SERVICE = "resources"
 IDEMPOTENCY_TTL = 60 * 60 * 24  # a client retries within a day
 COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (to find it)
 NEED_VILLAGE = "resources:need-village"  # need id -> village
-OPEN_NEEDS = "resources:needs:open"  # need ids not yet fulfilled, with their village
+RANKED_NEEDS = "resources:needs:ranked"  # needs not yet fulfilled, by ranking_score
 ALL_COMMITMENTS = "resources:commitments:all"
 PENDING_HOLDS = "resources:need-holds:pending"  # need|commitment -> when it was held (ms)
 
@@ -266,8 +266,7 @@ class ResourcesStore:
         if outcome == "reused":
             raise _key_reused()
         need_id = rest[0]
-        # the ranking's candidate set; a fulfilled need leaves it when read
-        self.redis.zadd(OPEN_NEEDS, {need_id: _now_ms()}, nx=True)
+        self.rank_need(need_id)
         ring(SERVICE)
         return need_id, outcome == "replay"
 
@@ -306,19 +305,36 @@ class ResourcesStore:
         found = self._needs_of_village(village, ids) if ids else {}
         return [found[i] for i in ids if i in found]
 
-    def unfulfilled_needs(self) -> list[dict]:
-        """Every need not yet fulfilled (fulfilled ones are dropped from the candidates)."""
-        ids = self.redis.zrange(OPEN_NEEDS, 0, -1)
+    def rank_need(self, need_id: str) -> None:
+        """Put a need where it now ranks (or out, once fulfilled). Done after each change of
+        its counters: the ranking may trail a change by a moment, the counters never do."""
+        need = self.need(need_id)
+        if need is None:
+            return
+        keys = (RANKED_NEEDS, f"{RANKED_NEEDS}:{need['township_code']}")
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                if need["status"] == "fulfilled":
+                    pipe.zrem(key, need_id)
+                else:
+                    pipe.zadd(key, {need_id: ranking_score(need)})
+            pipe.execute()
+
+    def ranked_needs(self, township: str | None, start: int, count: int) -> list[dict]:
+        """Unfulfilled needs from rank `start`, hardest first."""
+        key = f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
+        ids = self.redis.zrevrange(key, start, start + count - 1)
         villages = self.redis.hmget(NEED_VILLAGE, ids) if ids else []
-        by_village: dict[str, list[str]] = {}
+        wanted: dict[str, list[str]] = {}
         for need_id, village in zip(ids, villages, strict=True):
             if village:
-                by_village.setdefault(village, []).append(need_id)
-        needs = list(self._needs_of_villages(by_village).values())
-        fulfilled = [n["id"] for n in needs if n["status"] == "fulfilled"]
-        if fulfilled:
-            self.redis.zrem(OPEN_NEEDS, *fulfilled)
-        return [n for n in needs if n["status"] != "fulfilled"]
+                wanted.setdefault(village, []).append(need_id)
+        found = self._needs_of_villages(wanted)
+        return [found[i] for i in ids if i in found]
+
+    def need_rank(self, township: str | None, need_id: str) -> int | None:
+        key = f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
+        return self.redis.zrevrank(key, need_id)
 
     def hold_need(self, need_id: str, commitment: dict, amount: int) -> None:
         village = self.redis.hget(NEED_VILLAGE, need_id)
@@ -343,6 +359,7 @@ class ResourcesStore:
             raise conflict("need-overcommitted",
                            f"need {need_id} still lacks {lacking} {commitment['unit']}, less "
                            f"than the {commitment['quantity']} offered", lacking=lacking)
+        self.rank_need(need_id)
 
     def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
         """Give back holds whose commitment was never stored (its process died between the
@@ -362,5 +379,6 @@ class ResourcesStore:
         if village is None:
             return
         slot = _village(village)
-        self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
-                  [need_id, commitment_id, hold, delivered])
+        if self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
+                     [need_id, commitment_id, hold, delivered]):
+            self.rank_need(need_id)

@@ -98,3 +98,19 @@ def test_settings_come_from_the_environment_with_local_defaults():
     assert settings.redis_url == "redis://cache:6379/2"
     assert settings.handler_retry_delays == (1.0, 2.0, 4.0)
     assert settings.nameko_config()["WEB_SERVER_ADDRESS"] == "0.0.0.0:9000"
+
+
+def test_needs_rank_by_hardship_then_uncovered_share_then_age():
+    from services.resources.domain import ranking_score
+
+    def need(hardship, requested, lacking, created):
+        return {"hardship": hardship, "requested": requested, "lacking": lacking,
+                "created_at": created}
+
+    hard_old = need(5, "10.00", "5.00", "2026-01-01T00:00:00Z")
+    hard_uncovered = need(5, "10.00", "10.00", "2026-06-01T00:00:00Z")
+    hard_new = need(5, "10.00", "5.00", "2026-03-01T00:00:00.000Z")
+    easy = need(4, "10.00", "10.00", "2025-01-01T00:00:00Z")
+    ranked = sorted([easy, hard_new, hard_old, hard_uncovered], key=ranking_score,
+                    reverse=True)
+    assert ranked == [hard_uncovered, hard_old, hard_new, easy]
