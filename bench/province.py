@@ -25,7 +25,7 @@ from services.assignment.store import AssignmentStore
 from services.common import events
 from services.common.directory import DirectoryProjection
 from services.notifications.service import notification_id
-from services.notifications.store import NotificationsStore
+from services.notifications.store import NotificationsStore, pack
 from services.resources.domain import totals_change
 from services.resources.store import ResourcesStore
 from tests.support.infra import BrokerAdmin, amqp_uri_for, redis_url_for
@@ -177,7 +177,7 @@ def load_commitments(client: redis.Redis, villages: list[dict], departments: lis
                                f"{t}:unacked", "notifications:bulk:outbox",
                                f"{t}:deliveries", "notifications:webhooks:due",
                                "notifications:townships", f"{t}:deliveries:index"],
-                         args=[item["id"], township, json.dumps(item, ensure_ascii=False), "",
+                         args=[item["id"], township, pack(item), "",
                                n], client=pipe)
         if len(pipe) >= BATCH:
             pipe.execute()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from importlib import resources as package_files
 
 import redis
@@ -21,6 +22,35 @@ SERVICE = "notifications"
 ID_INDEX = "notifications:ids"
 DUE_DELIVERIES = "notifications:webhooks:due"
 TOWNSHIPS = "notifications:townships"
+
+
+# Inboxes keep every notification a township ever had: most of the store's memory. An item is
+# deflated with a preset dictionary of what every item repeats (field names, event types,
+# statuses), so even a single small item shrinks to about half.
+PACKED = b"\x01"
+_DICTIONARY = json.dumps({
+    "id": "ntf_", "event_id": "", "type": "resources.commitment_created", "township_code": "",
+    "village_code": "", "occurred_at": "2026-11-26T00:00:00.000Z", "title_zh": "承诺向提供",
+    "title_en": " committed  of  to ", "data": {
+        "id": "cmt_", "status": "committed", "department_code": "", "village_code": "",
+        "township_code": "", "kind": "", "unit": "", "quantity": ".00", "need_id": None,
+        "note": None, "created_at": "2026-11-26T00:00:00.000Z", "delivered_quantity": None,
+        "cadre_name": "", "role": "member", "starts_on": "", "ends_on": "", "category": "",
+        "title": "", "reported_by": "township:"},
+    "acked_at": None}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def pack(notification: dict) -> bytes:
+    raw = json.dumps(notification, ensure_ascii=False, separators=(",", ":")).encode()
+    deflate = zlib.compressobj(9, zdict=_DICTIONARY)
+    return PACKED + deflate.compress(raw) + deflate.flush()
+
+
+def unpack(stored: bytes) -> dict:
+    if stored[:1] == PACKED:
+        inflate = zlib.decompressobj(zdict=_DICTIONARY)
+        return json.loads(inflate.decompress(stored[1:]) + inflate.flush())
+    return json.loads(stored)
 
 
 def township_slot(code: str) -> str:
@@ -39,6 +69,11 @@ def _now_ms() -> int:
 class NotificationsStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
+        # packed inbox items are bytes: read them on connections that do not decode replies
+        pool = client.connection_pool
+        self.raw = redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=pool.connection_class,
+            **{**pool.connection_kwargs, "decode_responses": False}))
         self.directory = DirectoryProjection(client, SERVICE)
         self._deliver = _script(client, "deliver")
         self._ack = _script(client, "ack")
@@ -58,7 +93,7 @@ class NotificationsStore:
             keys=[ID_INDEX, f"{slot}:seq", f"{slot}:items", f"{slot}:order",
                   f"{slot}:unacked", outbox, f"{slot}:deliveries", DUE_DELIVERIES, TOWNSHIPS,
                   f"{slot}:deliveries:index"],
-            args=[notification["id"], township, json.dumps(notification, ensure_ascii=False),
+            args=[notification["id"], township, pack(notification),
                   outbox_entry, _now_ms(), *pairs],
         )
         if seq:
@@ -80,14 +115,14 @@ class NotificationsStore:
         if not seqs:
             return []
         slot = township_slot(township_code)
-        with self.redis.pipeline(transaction=False) as pipe:
+        with self.raw.pipeline(transaction=False) as pipe:
             pipe.hmget(f"{slot}:items", seqs)
             pipe.hmget(f"{slot}:acks", seqs)
             raws, acks = pipe.execute()
         items = []
         for seq, raw, ack in zip(seqs, raws, acks, strict=True):
             if raw:
-                items.append(self._with_receipt(json.loads(raw), seq, ack))
+                items.append(self._with_receipt(unpack(raw), seq, ack))
         return items
 
     @staticmethod
@@ -114,8 +149,8 @@ class NotificationsStore:
         if outcome == "not-found":
             return None
         seq, ack = rest
-        raw = self.redis.hget(f"{slot}:items", seq)
-        return self._with_receipt(json.loads(raw), seq, ack)
+        raw = self.raw.hget(f"{slot}:items", seq)
+        return self._with_receipt(unpack(raw), seq, ack)
 
     def unacked_count(self, township_code: str) -> int:
         return self.redis.zcard(f"{township_slot(township_code)}:unacked")
