@@ -368,12 +368,13 @@ class ResourcesService:
         if after:
             rank = self.store.need_rank(township, after)
             start = rank + 1 if rank is not None else 0
-        wanted, scanned = [], start
-        while len(wanted) <= limit:  # one more than a page tells whether there is a next
-            chunk = self.store.ranked_needs(township, scanned, NEEDS_CHUNK)
+        wanted, scanned, size = [], start, limit + 1  # one more tells whether there is a next
+        while len(wanted) <= limit:
+            chunk = self.store.ranked_needs(township, scanned, size)
             if not chunk:
                 break
-            scanned += NEEDS_CHUNK
+            scanned += size
+            size = NEEDS_CHUNK  # what filters left out is made up in larger reads
             wanted += [n for n in chunk
                        if (status == "unfulfilled" or n["status"] == status)
                        and (kind is None or n["kind"] == kind)]
