@@ -83,6 +83,12 @@ def run_in_process(names: list[str]) -> int:
     waiter = eventlet.spawn(runner.wait)
     while not stopping.ready() and not waiter.dead:
         eventlet.sleep(0.2)
+    if not stopping.ready():
+        # a container died (nameko stops a service whose extension failed, e.g. when the
+        # broker went away mid-reply): say so in the exit code, so a supervisor restarts it
+        print("guabang: a service stopped unexpectedly", file=sys.stderr, flush=True)
+        runner.kill()
+        return 1
     with eventlet.Timeout(10, False):
         runner.stop()
         return 0
@@ -140,14 +146,26 @@ def start_all(names: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
+    restarts: dict[str, list[float]] = {name: [] for name in names}
     while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"guabang: {name} exited with {child.returncode}; stopping the others",
-                      file=sys.stderr, flush=True)
+        for name, child in list(children.items()):
+            if child.poll() is None:
+                continue
+            # a service that stops on its own is started again (the broker restarting can
+            # take one down), unless it keeps failing: then everything stops, loudly
+            recent = [t for t in restarts[name] if time.monotonic() - t < 60]
+            if child.returncode == 2 or len(recent) >= 5:
+                print(f"guabang: {name} exited with {child.returncode} and keeps failing; "
+                      "stopping the others", file=sys.stderr, flush=True)
                 exit_code = child.returncode or 1
                 stopping = True
                 break
+            print(f"guabang: {name} exited with {child.returncode}; starting it again",
+                  file=sys.stderr, flush=True)
+            time.sleep(1.0)
+            restarts[name] = [*recent, time.monotonic()]
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "run", name], env=env)
         time.sleep(0.2)
     for child in children.values():
         if child.poll() is None:

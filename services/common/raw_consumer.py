@@ -96,17 +96,26 @@ class RawConsumer(Entrypoint):
             log.error("could not handle a message from %s; it goes back to the queue",
                       self.queue.name, exc_info=exc_info)
             eventlet.sleep(1.0)  # no hot loop while, say, the store is down
-            message.requeue()
+            self._settle_safely(message.requeue)
             return result, exc_info
         try:
             self._answer(message, result)
         except Exception:
             log.exception("could not answer or park a message; it goes back to the queue")
             eventlet.sleep(1.0)
-            message.requeue()
+            self._settle_safely(message.requeue)
             return result, exc_info
-        message.ack()
+        self._settle_safely(message.ack)
         return result, exc_info
+
+    def _settle_safely(self, settle) -> None:
+        """Ack or requeue; if the connection is gone, the broker hands the message out again
+        (the sender's message_id makes the second handling a replay), so it is not lost."""
+        try:
+            settle()
+        except Exception as exc:
+            log.warning("could not settle a message of %s (%s); it will be redelivered",
+                        self.queue.name, exc)
 
     def _publish(self, body, routing_key: str, **properties) -> None:
         # a pooled producer per publish: workers answer concurrently, and one connection

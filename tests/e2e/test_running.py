@@ -68,3 +68,32 @@ def test_start_runs_each_service_in_its_own_process_and_prints_the_admin_key(vho
             starter.kill()
         for pid in processes_with_env(marker):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_start_brings_back_a_service_that_stopped_on_its_own(vhost):
+    port = free_port()
+    marker = f"GUABANG_TEST_RUN={port}"
+    env = {**os.environ, "AMQP_URI": amqp_uri_for(vhost), "REDIS_URL": redis_url_for(11),
+           "GUABANG_HTTP_PORT": str(port), "GUABANG_HTTP_HOST": "127.0.0.1",
+           "GUABANG_TEST_RUN": str(port), "GUABANG_ADMIN_TOKEN": "t"}
+    starter = subprocess.Popen([sys.executable, "-m", "services.cli", "start"], env=env,
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def healthy():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, 30, 0.2, "the started system to be healthy")
+        resources = [pid for pid in processes_with_env(marker)
+                     if b"resources" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        os.kill(resources[0], signal.SIGKILL)
+        wait_until(lambda: not healthy(), 10, 0.2, "the loss to show")
+        wait_until(healthy, 30, 0.3, "resources to be started again")
+        assert starter.poll() is None
+    finally:
+        starter.send_signal(signal.SIGINT)
+        starter.wait(30)
+        for pid in processes_with_env(marker):
+            os.kill(pid, signal.SIGKILL)
