@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 IDLE_WAIT = 0.2
 # Attempts in flight to one webhook at once: a slow receiver keeps at most this many of the
 # pool's slots, and what it cannot take waits its turn instead of taking every slot.
-PER_WEBHOOK = 4
+PER_WEBHOOK = 8
 
 
 class WebhookDispatcher(BackgroundLoop):
