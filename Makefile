@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help install run test unit integration e2e faults fuzz up down lint clean demo
+.PHONY: help install run test unit integration e2e faults fuzz up down lint clean demo bench
 
 help:
 	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
@@ -13,6 +14,8 @@ help:
 	@echo "            and Redis are killed (its own broker and Redis); prints the counts"
 	@echo "make fuzz   fuzz the HTTP API (every boundary case) and the AMQP ingress"
 	@echo "make demo   a five-minute scenario on a fresh machine (Redis db 9)"
+	@echo "make bench  throughput and latency of the full path beside a bare nameko baseline,"
+	@echo "            as a ratio (3-6 min; Redis db 5; BENCH_ARGS=--help for options)"
 	@echo "make install | unit | integration | e2e | up | down | lint | clean"
 
 $(STAMP): pyproject.toml
@@ -22,6 +25,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The bench's extra (matplotlib), on top of what make install installs; its own stamp, so
+# make install's stays as it is.
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
 
 run: install
 	$(BIN)/guabang start
@@ -53,8 +62,13 @@ down:
 fuzz: install
 	GUABANG_FUZZ_THOROUGH=1 GUABANG_FUZZ_EXAMPLES=25 $(BIN)/pytest tests/fuzz
 
+# BENCH_ARGS="--short" for a quick check; results in bench-results/ (see bench/run.py).
+BENCH_ARGS ?=
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: install
-	$(BIN)/ruff check services tests
+	$(BIN)/ruff check services tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

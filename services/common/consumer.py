@@ -18,6 +18,7 @@ from nameko.messaging import Consumer
 
 from services.common.config import settings_of
 from services.common.events import utc_now
+from services.common.service_kit import BROKER_GONE
 from services.common.topology import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, Subscription
 
 log = logging.getLogger(__name__)
@@ -56,16 +57,26 @@ class ReliableConsumer(Consumer):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
             return
         try:
             self._retry_later_or_park(message, exc_info)
         except Exception:
             log.exception("could not set aside a failed message; returning it to its queue")
             eventlet.sleep(1.0)  # no hot loop while the broker is in trouble
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
         else:
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
+
+    @staticmethod
+    def _settle(settle, message) -> None:
+        """Ack or requeue. nameko lets a connection reset escape from these, which kills the
+        container; if the connection is gone, the broker gives the message out again and the
+        handler, idempotent on event_id, absorbs it."""
+        try:
+            settle(message)
+        except BROKER_GONE as exc:
+            log.warning("could not settle a message, the broker went away (%s)", exc)
 
     def _retry_later_or_park(self, message, exc_info) -> None:
         headers = dict(message.headers or {})

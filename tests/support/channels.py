@@ -93,8 +93,10 @@ class StreamReader:
                             self.events.append(event)
                             self.last_id = event["id"]
                             event = {}
-            except (httpx.HTTPError, OSError):
-                time.sleep(0.5)  # the gateway went away: come back, from where we were
+            except (httpx.HTTPError, OSError, ValueError):
+                # the gateway went away (perhaps mid-event, leaving a cut `data:` line): come
+                # back from the last whole event, which the stream sends again after it
+                time.sleep(0.5)
 
     def ids(self) -> list[str]:
         return [e["data"]["id"] for e in self.events]
