@@ -86,11 +86,22 @@ def test_start_brings_back_a_service_that_stopped_on_its_own(vhost):
                 return False
 
         wait_until(healthy, 30, 0.2, "the started system to be healthy")
-        resources = [pid for pid in processes_with_env(marker)
-                     if b"resources" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-        os.kill(resources[0], signal.SIGKILL)
-        wait_until(lambda: not healthy(), 10, 0.2, "the loss to show")
-        wait_until(healthy, 30, 0.3, "resources to be started again")
+
+        def resources_pids():
+            found = []
+            for pid in processes_with_env(marker):
+                try:
+                    if b"resources" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        found.append(pid)
+                except OSError:
+                    continue  # it just ended
+            return found
+
+        [killed] = resources_pids()
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: resources_pids() and killed not in resources_pids(), 15, 0.1,
+                   "a new resources process")
+        wait_until(healthy, 30, 0.3, "resources to answer again")
         assert starter.poll() is None
     finally:
         starter.send_signal(signal.SIGINT)
