@@ -5,9 +5,19 @@ from __future__ import annotations
 import logging
 
 import eventlet
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 
 log = logging.getLogger(__name__)
+
+_bells: dict[str, Event] = {}
+
+
+def ring(bell: str) -> None:
+    """Wake this process's loop waiting on `bell` (new work is there: saves a poll)."""
+    event = _bells.get(bell)
+    if event is not None and not event.ready():
+        event.send(True)
 
 
 class BackgroundLoop(DependencyProvider):
@@ -16,6 +26,8 @@ class BackgroundLoop(DependencyProvider):
     retried after `failure_pause` seconds, after `recover()`; the loop itself never dies."""
 
     failure_pause = 1.0
+    idle_wait = 0.1  # seconds an idle loop waits for its bell before looking again
+    bell: str | None = None  # the name work is announced under, if any
 
     def start(self):
         self._running = True
@@ -53,10 +65,20 @@ class BackgroundLoop(DependencyProvider):
         raise NotImplementedError
 
     def idle(self) -> None:
-        eventlet.sleep(0.1)
+        """Wait for the bell, or `idle_wait` seconds, whichever comes first."""
+        if self.bell is None:
+            eventlet.sleep(self.idle_wait)
+            return
+        event = _bells.get(self.bell)
+        if event is None or event.ready():
+            event = _bells[self.bell] = Event()
+        with eventlet.Timeout(self.idle_wait, False):
+            event.wait()
 
     def wake(self) -> None:
         """Cut an idle wait short (on stop)."""
+        if self.bell is not None:
+            ring(self.bell)
 
     def recover(self) -> None:
         """Undo what a failed step may have left broken (a connection, say)."""

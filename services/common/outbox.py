@@ -11,10 +11,9 @@ import json
 import logging
 import uuid
 
-import eventlet
-from eventlet.event import Event
 from kombu import Connection
 
+from services.common import background
 from services.common.background import BackgroundLoop
 from services.common.config import settings_of
 from services.common.events import Envelope
@@ -44,9 +43,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-
-_bells: dict[str, Event] = {}
-
 
 def outbox_key(service: str) -> str:
     return f"{service}:outbox"
@@ -85,9 +81,7 @@ def serialize(envelope: Envelope) -> str:
 
 def ring(service: str) -> None:
     """Tell this process's relay that the outbox has new entries (saves a poll interval)."""
-    bell = _bells.get(service)
-    if bell is not None and not bell.ready():
-        bell.send(True)
+    background.ring(outbox_key(service))
 
 
 class OutboxPublisher:
@@ -131,6 +125,8 @@ class OutboxRelay(BackgroundLoop):
         self.key = outbox_key(service)
         self.lock_key = f"{self.key}:relay-lock"
         self.token = uuid.uuid4().hex
+        self.bell = self.key
+        self.idle_wait = IDLE_WAIT
 
     def setup(self):
         settings = settings_of(self.container)
@@ -144,18 +140,6 @@ class OutboxRelay(BackgroundLoop):
 
     def recover(self) -> None:
         self.publisher.reset()
-
-    def wake(self) -> None:
-        bell = _bells.get(self.service)
-        if bell is not None and not bell.ready():
-            bell.send(False)
-
-    def idle(self):
-        bell = _bells.get(self.service)
-        if bell is None or bell.ready():
-            bell = _bells[self.service] = Event()
-        with eventlet.Timeout(IDLE_WAIT, False):
-            bell.wait()
 
     def _hold_lock(self) -> bool:
         if self.redis.set(self.lock_key, self.token, nx=True, px=LOCK_TTL_MS):

@@ -22,7 +22,7 @@ from services.common.events import utc_now
 from services.common.redis_provider import connect
 from services.common.secrets_box import SecretsBox
 from services.notifications import targets, webhooks
-from services.notifications.store import NotificationsStore
+from services.notifications.store import DELIVERIES_BELL, NotificationsStore
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ PER_WEBHOOK = 8
 
 
 class WebhookDispatcher(BackgroundLoop):
+    bell = DELIVERIES_BELL  # rung when a notification brings deliveries
+    idle_wait = IDLE_WAIT  # and a look anyway, for retries that come due
     def setup(self):
         settings = settings_of(self.container)
         if not settings.secrets_key:
@@ -59,9 +61,6 @@ class WebhookDispatcher(BackgroundLoop):
         for township, delivery_id in claimed:
             self.pool.spawn_n(self._attempt_safely, township, delivery_id)
         return bool(claimed)
-
-    def idle(self) -> None:
-        eventlet.sleep(IDLE_WAIT)
 
     def _attempt_safely(self, township: str, delivery_id: str) -> None:
         try:

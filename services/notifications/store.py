@@ -14,12 +14,14 @@ from importlib import resources as package_files
 
 import redis
 
+from services.common import background
 from services.common.directory import DirectoryProjection
 from services.common.events import utc_now
 from services.common.outbox import register_outbox, ring
 
 SERVICE = "notifications"
 ID_INDEX = "notifications:ids"
+DELIVERIES_BELL = "notifications:webhook-deliveries"
 DUE_DELIVERIES = "notifications:webhooks:due"
 TOWNSHIPS = "notifications:townships"
 
@@ -98,6 +100,8 @@ class NotificationsStore:
         )
         if seq:
             ring(SERVICE)
+            if deliveries:
+                background.ring(DELIVERIES_BELL)
         return bool(seq)
 
     def inbox(self, township_code: str, after: int | None, limit: int,
