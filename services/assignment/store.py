@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from importlib import resources as package_files
 
 import redis
 
 from services.common.events import Envelope, county_today, utc_now
+from services.common.lua import key_reused, load_script
 from services.common.outbox import outbox_key, ring, serialize
-from services.common.problems import Problem, conflict, not_found
+from services.common.problems import conflict, not_found
 
 SERVICE = "assignment"
 OUTBOX = outbox_key(SERVICE)
@@ -82,16 +82,6 @@ def _now_score() -> int:
     return int(time.time() * 1000)
 
 
-def _script(client: redis.Redis, name: str):
-    source = package_files.files("services.assignment").joinpath("lua", f"{name}.lua")
-    return client.register_script(source.read_text())
-
-
-def _key_reused() -> Problem:
-    return conflict("idempotency-key-reused",
-                    "this Idempotency-Key was already used with a different request body")
-
-
 def _json(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False)
 
@@ -99,11 +89,11 @@ def _json(record: dict) -> str:
 class AssignmentStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
-        self._start_assignment = _script(client, "start_assignment")
-        self._end_assignment = _script(client, "end_assignment")
-        self._log_work = _script(client, "log_work")
-        self._create_record = _script(client, "create_record")
-        self._transition = _script(client, "transition")
+        self._start_assignment = load_script(client, "services.assignment", "start_assignment")
+        self._end_assignment = load_script(client, "services.assignment", "end_assignment")
+        self._log_work = load_script(client, "services.assignment", "log_work")
+        self._create_record = load_script(client, "services.assignment", "create_record")
+        self._transition = load_script(client, "services.assignment", "transition")
 
     # --- directory ---------------------------------------------------------------------------
 
@@ -193,7 +183,7 @@ class AssignmentStore:
                   IDEMPOTENCY_TTL, "1" if key else "0", _now_score()],
         )
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         if event is not None:
             ring(SERVICE)
         return json.loads(rest[0]), outcome == "replay"
@@ -225,7 +215,7 @@ class AssignmentStore:
                   IDEMPOTENCY_TTL, "1" if key else "0", _now_score()],
         )
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         if outcome == "cadre-already-assigned":
             raise conflict("cadre-already-assigned",
                            f"cadre {cadre} already has an active assignment ({rest[0]}) "
@@ -285,7 +275,7 @@ class AssignmentStore:
                   "1" if key else "0", _now_score()],
         )
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         if outcome == "not-active":
             raise conflict("assignment-not-active",
                            f"assignment {log['assignment_id']} has ended; work is logged on "

@@ -10,6 +10,7 @@ from services.common.events import Envelope, utc_now
 from services.common.fingerprints import request_fingerprint
 from services.common.ids import new_id
 from services.common.lists import page, parse_limit
+from services.common.lua import key_reused
 from services.common.outbox import OutboxRelay, outbox_entry
 from services.common.problems import conflict, invalid, not_found, validated
 from services.common.redis_provider import Store
@@ -174,8 +175,7 @@ class NotificationsService:
             _township(township_code), webhook, request_fingerprint(body),
             f"{actor}:{idempotency_key}" if idempotency_key else None)
         if stored is None:
-            raise conflict("idempotency-key-reused", "this Idempotency-Key was already used "
-                                                     "with a different request body")
+            raise key_reused()
         secret = self.dispatcher.box.open(stored["secret_sealed"])  # the first one, if replayed
         return {"webhook": {**public_webhook(stored), "secret": secret}, "replayed": replayed}
 

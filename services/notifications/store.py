@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from importlib import resources as package_files
 
 import redis
 
 from services.common import background
 from services.common.directory import DirectoryProjection
 from services.common.events import utc_now
+from services.common.lua import load_script
 from services.common.outbox import register_outbox, ring
 
 SERVICE = "notifications"
@@ -59,11 +59,6 @@ def township_slot(code: str) -> str:
     return f"notifications:{{township:{code}}}"
 
 
-def _script(client: redis.Redis, name: str):
-    source = package_files.files("services.notifications").joinpath("lua", f"{name}.lua")
-    return client.register_script(source.read_text())
-
-
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -77,9 +72,9 @@ class NotificationsStore:
             connection_class=pool.connection_class,
             **{**pool.connection_kwargs, "decode_responses": False}))
         self.directory = DirectoryProjection(client, SERVICE)
-        self._deliver = _script(client, "deliver")
-        self._ack = _script(client, "ack")
-        self._claim_due = _script(client, "claim_due")
+        self._deliver = load_script(client, "services.notifications", "deliver")
+        self._ack = load_script(client, "services.notifications", "ack")
+        self._claim_due = load_script(client, "services.notifications", "claim_due")
 
     # --- inbox -------------------------------------------------------------------------------
 

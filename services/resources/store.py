@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import time
-from importlib import resources as package_files
 
 import redis
 
 from services.common.directory import DirectoryProjection
 from services.common.events import Envelope
 from services.common.idempotency import PROCESSED_TTL
+from services.common.lua import key_reused, load_script
 from services.common.outbox import register_outbox, ring, serialize
 from services.common.problems import Problem, conflict, invalid, not_found
 from services.common.quantities import from_hundredths
@@ -63,26 +63,16 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _script(client: redis.Redis, name: str):
-    source = package_files.files("services.resources").joinpath("lua", f"{name}.lua")
-    return client.register_script(source.read_text())
-
-
 def _unit_mismatch(kind: str, held_unit: str) -> Problem:
     return invalid(f"this department counts {kind} in {held_unit!r}; use that unit",
                    ["body", "unit"], type="unit-mismatch")
-
-
-def _key_reused() -> Problem:
-    return conflict("idempotency-key-reused",
-                    "this Idempotency-Key was already used with a different request body")
 
 
 class ResourcesStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
         self.directory = DirectoryProjection(client, SERVICE)
-        self._scripts = {name: _script(client, name) for name in (
+        self._scripts = {name: load_script(client, "services.resources", name) for name in (
             "add_to_pool", "commit", "move_commitment", "raise_need", "hold_need",
             "settle_need_hold", "project_commitment")}
 
@@ -104,7 +94,7 @@ class ResourcesStore:
         ], [kind, unit, amount, fingerprint, serialize(event), IDEMPOTENCY_TTL,
             "1" if key else "0"])
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(kind, rest[0])
         ring(SERVICE)
@@ -163,7 +153,7 @@ class ResourcesStore:
                 self.settle_need_hold(need_id, commitment["id"], 0, 0)
             self.redis.zrem(PENDING_HOLDS, hold)
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(commitment["kind"], rest[0])
         if outcome == "insufficient":
@@ -183,7 +173,7 @@ class ResourcesStore:
             return None
         record = json.loads(held)
         if record["fingerprint"] != fingerprint:
-            raise _key_reused()
+            raise key_reused()
         raw = self.redis.hget(f"{slot}:commitments", record["id"])
         return json.loads(raw) if raw else None
 
@@ -264,7 +254,7 @@ class ResourcesStore:
         ], [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
             fingerprint, IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
         if outcome == "reused":
-            raise _key_reused()
+            raise key_reused()
         need_id = rest[0]
         self.rank_need(need_id)
         ring(SERVICE)
