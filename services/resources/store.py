@@ -16,6 +16,8 @@ import json
 import time
 
 import redis
+from redis.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from services.common.directory import DirectoryProjection
 from services.common.events import Envelope
@@ -79,6 +81,24 @@ class ResourcesStore:
     def _run(self, script: str, keys: list[str], args: list) -> list:
         return self._scripts[script](keys=keys, args=args)
 
+    def _queue(self, pipe: Pipeline, script: str, keys: list[str], args: list) -> None:
+        """Put a script's EVALSHA in a pipeline. Not `Script(client=pipe)`: redis-py would then
+        send SCRIPT EXISTS on its own before every execute, the round trip a pipeline saves."""
+        pipe.evalsha(self._scripts[script].sha, len(keys), *keys, *args)
+
+    def _execute(self, pipe: Pipeline, script: str, keys: list[str], args: list) -> list:
+        """Execute a pipeline holding one `_queue`d script; its replies, in order. Errors are
+        raised in command order, as if each command had been sent alone. NOSCRIPT (Redis
+        restarted or flushed its scripts) means the script did not run: it is loaded and run
+        again, alone, after the rest of the pipeline."""
+        replies = pipe.execute(raise_on_error=False)
+        for n, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):
+                replies[n] = self._run(script, keys, args)
+            elif isinstance(reply, Exception):
+                raise reply
+        return replies
+
     def _outbox(self, slot: str) -> str:
         return register_outbox(self.redis, SERVICE, f"{slot}:outbox")
 
@@ -132,21 +152,33 @@ class ResourcesStore:
         hold = f"{need_id}|{commitment['id']}"
         if need_id:
             # until the pool answers, the hold is pending: if this process dies, or the answer
-            # is lost, the sweeper finds out whether the commitment was stored
-            self.redis.zadd(PENDING_HOLDS, {hold: _now_ms()})
+            # is lost, the sweeper finds out whether the commitment was stored. The need's
+            # village is read in the same round trip (a read; the hold comes after both).
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(PENDING_HOLDS, {hold: _now_ms()})
+                pipe.hget(NEED_VILLAGE, need_id)
+                _, village = pipe.execute()
             try:
-                self.hold_need(need_id, commitment, amount)
+                self._hold_need_of(village, need_id, commitment, amount)
             except Problem:
                 self.redis.zrem(PENDING_HOLDS, hold)
                 raise
-        self.redis.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
-        outcome, *rest = self._run("commit", [
-            pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
-            department_index(department_code), department_index(department_code, "committed"),
-            idempotency, self._outbox(slot),
-        ], [commitment["id"], amount, commitment["unit"],
-            json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
-            IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
+        keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
+                department_index(department_code), department_index(department_code, "committed"),
+                idempotency, self._outbox(slot)]
+        args = [commitment["id"], amount, commitment["unit"],
+                json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
+                IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()]
+        with self.redis.pipeline(transaction=False) as pipe:
+            # The lookup is written before the script, in one round trip (Redis runs a
+            # connection's commands in order): a stored commitment always has its lookup, so
+            # `commitment()` finds it and the sweeper never gives back the hold of a stored
+            # one. A lookup without a commitment (refused, or the process died) reads as absent.
+            # What refuses the HSET (OOM, a read-only replica, a failing disk) refuses the
+            # script's writes too, and the HSET's error is the one raised, as before.
+            pipe.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
+            self._queue(pipe, "commit", keys, args)
+            _, (outcome, *rest) = self._execute(pipe, "commit", keys, args)
         if need_id:
             if outcome != "ok":
                 # refused, or a replay of an earlier commitment: this one's hold goes back
@@ -224,18 +256,22 @@ class ResourcesStore:
                            change: VillageTotalsChange) -> bool:
         commitment = event.data
         village = commitment["village_code"]
-        applied = self._run("project_commitment", [
-            f"{_village(village)}:processed:{event.event_id}", f"{_village(village)}:totals",
-            village_index(village), village_index(village, previous_status or "none"),
-            village_index(village, commitment["status"]),
-        ], [PROCESSED_TTL, commitment["id"], _now_ms(),
-            f"{commitment['kind']}|{commitment['unit']}", commitment["department_code"],
-            change.committed, change.delivered, change.confirmed,
-            "1" if previous_status else "0"])
-        # listing indexes outside the village's slot: adding is idempotent, order by time
-        self.redis.zadd(township_index(commitment["township_code"]),
-                        {commitment["id"]: _now_ms()}, nx=True)
-        self.redis.zadd(ALL_COMMITMENTS, {commitment["id"]: _now_ms()}, nx=True)
+        now = _now_ms()
+        keys = [f"{_village(village)}:processed:{event.event_id}", f"{_village(village)}:totals",
+                village_index(village), village_index(village, previous_status or "none"),
+                village_index(village, commitment["status"])]
+        args = [PROCESSED_TTL, commitment["id"], now,
+                f"{commitment['kind']}|{commitment['unit']}", commitment["department_code"],
+                change.committed, change.delivered, change.confirmed,
+                "1" if previous_status else "0"]
+        with self.redis.pipeline(transaction=False) as pipe:
+            self._queue(pipe, "project_commitment", keys, args)
+            # listing indexes outside the village's slot, in the same round trip: adding is
+            # idempotent (a redelivery adds nothing), order by time
+            pipe.zadd(township_index(commitment["township_code"]), {commitment["id"]: now},
+                      nx=True)
+            pipe.zadd(ALL_COMMITMENTS, {commitment["id"]: now}, nx=True)
+            applied, *_ = self._execute(pipe, "project_commitment", keys, args)
         return bool(applied)
 
     def village_totals(self, village_code: str) -> dict[str, str]:
@@ -295,10 +331,12 @@ class ResourcesStore:
         found = self._needs_of_village(village, ids) if ids else {}
         return [found[i] for i in ids if i in found]
 
-    def rank_need(self, need_id: str) -> None:
+    def rank_need(self, need_id: str, village: str | None = None) -> None:
         """Put a need where it now ranks (or out, once fulfilled). Done after each change of
-        its counters: the ranking may trail a change by a moment, the counters never do."""
-        need = self.need(need_id)
+        its counters: the ranking may trail a change by a moment, the counters never do.
+        `village`: the need's, when the caller has read it already (a need never moves)."""
+        need = (self._needs_of_village(village, [need_id]).get(need_id) if village
+                else self.need(need_id))
         if need is None:
             return
         keys = (RANKED_NEEDS, f"{RANKED_NEEDS}:{need['township_code']}")
@@ -327,7 +365,11 @@ class ResourcesStore:
         return self.redis.zrevrank(key, need_id)
 
     def hold_need(self, need_id: str, commitment: dict, amount: int) -> None:
-        village = self.redis.hget(NEED_VILLAGE, need_id)
+        self._hold_need_of(self.redis.hget(NEED_VILLAGE, need_id), need_id, commitment, amount)
+
+    def _hold_need_of(self, village: str | None, need_id: str, commitment: dict,
+                      amount: int) -> None:
+        """`hold_need`, the need's village (None: no such need) read by the caller."""
         if village is None:
             raise invalid(f"need {need_id} does not exist", ["body", "need_id"],
                           type="unknown-need")
@@ -349,7 +391,7 @@ class ResourcesStore:
             raise conflict("need-overcommitted",
                            f"need {need_id} still lacks {lacking} {commitment['unit']}, less "
                            f"than the {commitment['quantity']} offered", lacking=lacking)
-        self.rank_need(need_id)
+        self.rank_need(need_id, village)
 
     def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
         """Give back holds whose commitment was never stored (its process died between the
@@ -371,4 +413,4 @@ class ResourcesStore:
         slot = _village(village)
         if self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
                      [need_id, commitment_id, hold, delivered]):
-            self.rank_need(need_id)
+            self.rank_need(need_id, village)

@@ -1,0 +1,146 @@
+"""Writes batched into one pipeline: the same effects as one command at a time, in fewer
+round trips to Redis, and a script Redis has lost (restart, SCRIPT FLUSH) still runs."""
+import time
+
+import pytest
+from redis.connection import Connection
+
+from services.common import events
+from services.common.problems import Problem
+from services.gateway.keys import ApiKeys
+from services.resources.domain import totals_change
+from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesStore, township_index
+
+pytestmark = pytest.mark.integration
+
+VILLAGE, TOWNSHIP = "610581100201", "610581100"
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """How many requests went to Redis (a pipeline is one) since the last `clear()`."""
+    sent = []
+    send = Connection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent
+
+
+def commitment(n, need_id=None, quantity="1.00"):
+    return {"id": f"cmt_{n}", "status": "committed", "department_code": "agri",
+            "village_code": VILLAGE, "township_code": TOWNSHIP, "kind": "cement",
+            "unit": "吨", "quantity": quantity, "need_id": need_id, "note": None,
+            "created_at": "2026-11-26T00:00:00.000Z"}
+
+
+def commit(store, n, need_id=None, quantity="1.00"):
+    record = commitment(n, need_id, quantity)
+    event = events.make_event("resources.commitment_created", events.CommitmentCreated(**record),
+                              township_code=TOWNSHIP, village_code=VILLAGE)
+    stored, _ = store.commit(record, int(float(quantity) * 100), event, f"fp-{n}", None)
+    return stored, event
+
+
+@pytest.fixture
+def store(redis_client):
+    store = ResourcesStore(redis_client)
+    event = events.make_event("resources.pool_increased", events.PoolIncreased(
+        department_code="agri", kind="cement", unit="吨", quantity="20.00"))
+    store.add_to_pool("agri", "cement", "吨", 2000, event, "fp", None)
+    return store
+
+
+def raise_need(store, need_id="need_1", requested=1000):
+    need = {"id": need_id, "village_code": VILLAGE, "township_code": TOWNSHIP, "hardship": 3,
+            "kind": "cement", "unit": "吨", "category": "economy", "purpose": "路",
+            "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
+    event = events.make_event("resources.need_raised", events.NeedRaised(
+        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
+        requested="10.00"), township_code=TOWNSHIP, village_code=VILLAGE)
+    store.raise_need(need, requested, event, "fp", None, scope="admin")
+
+
+def project(store, event):
+    envelope = events.Envelope.model_validate_json(event.model_dump_json())
+    return store.project_commitment(envelope, None,
+                                    totals_change(envelope.type, envelope.data))
+
+
+def test_a_commitment_is_stored_with_its_lookup_in_one_round_trip(store, round_trips):
+    commit(store, 0)  # Redis has the script from now on (a first run loads it)
+    round_trips.clear()
+    stored, _ = commit(store, 1, quantity="2.50")
+    assert len(round_trips) == 1  # was 2: the lookup's HSET, then the script
+    assert store.commitment("cmt_1") == stored
+    assert store.pool("agri")[0]["reserved"] == "3.50"  # 1.00 + 2.50
+
+
+def test_a_commitment_to_a_need_holds_it_ranks_it_and_leaves_no_pending_hold(
+        store, redis_client, round_trips):
+    raise_need(store)
+    commit(store, 0, need_id="need_1")  # Redis has the scripts from now on
+    round_trips.clear()
+    commit(store, 1, need_id="need_1", quantity="4.00")
+    # pending hold with the need's village, hold, rank (read, write), commit, hold settled
+    assert len(round_trips) == 6  # was 9
+    assert store.need("need_1")["committed"] == "5.00"
+    assert store.ranked_needs(TOWNSHIP, 0, 10)[0]["committed"] == "5.00"
+    assert redis_client.zcard(PENDING_HOLDS) == 0
+
+
+def test_a_commitment_the_pool_refuses_gives_its_need_hold_back(store, redis_client):
+    raise_need(store, requested=5000)
+    with pytest.raises(Problem) as refused:
+        commit(store, 1, need_id="need_1", quantity="30.00")
+    assert refused.value.type == "insufficient-pool"
+    assert store.need("need_1")["committed"] == "0.00"
+    assert store.commitment("cmt_1") is None
+    assert redis_client.zcard(PENDING_HOLDS) == 0
+
+
+def test_a_commitment_event_is_projected_once_with_its_listing_indexes(
+        store, redis_client, round_trips):
+    project(store, commit(store, 0)[1])  # Redis has the script from now on
+    _, event = commit(store, 1, quantity="3.00")
+    round_trips.clear()
+    assert project(store, event) is True
+    assert len(round_trips) == 1  # was 3: the script, then each listing index
+    assert project(store, event) is False  # redelivered: counted once
+    assert store.village_totals(VILLAGE)["cement|吨|committed"] == "400"
+    assert redis_client.zrange(township_index(TOWNSHIP), 0, -1) == ["cmt_0", "cmt_1"]
+    assert redis_client.zrange(ALL_COMMITMENTS, 0, -1) == ["cmt_0", "cmt_1"]
+
+
+def test_scripts_redis_has_lost_are_loaded_and_run(store, redis_client):
+    redis_client.script_flush()
+    stored, event = commit(store, 1)
+    assert store.commitment("cmt_1") == stored
+    assert store.pool("agri")[0]["reserved"] == "1.00"  # reserved once, not twice
+    redis_client.script_flush()
+    assert project(store, event) is True
+    assert store.village_totals(VILLAGE)["cement|吨|committed"] == "100"
+    assert redis_client.zrange(township_index(TOWNSHIP), 0, -1) == ["cmt_1"]
+
+
+def test_authenticate_answers_as_principal_of_then_over_rate_in_one_round_trip(
+        redis_client, round_trips):
+    keys = ApiKeys(redis_client, "the-admin-token")
+    created = keys.create("inspector:x")
+    time.sleep(1 - time.time() % 1)  # the counts below fall in one one-second window
+    round_trips.clear()
+    assert keys.authenticate(created["key"], 2) == ("inspector:x", 0)
+    assert len(round_trips) == 1  # was 2: HGET, then MULTI INCR EXPIRE EXEC
+    assert keys.authenticate("the-admin-token", 2) == ("admin", 0)
+    assert keys.authenticate("gbk_unknown", 2)[0] is None
+    # a key, the admin's included, shares its allowance with over_rate and is limited alike
+    assert keys.over_rate(created["key"], 2) == 0
+    assert keys.authenticate(created["key"], 2) == ("inspector:x", 1)
+    assert keys.authenticate("the-admin-token", 2) == ("admin", 0)
+    assert keys.authenticate("the-admin-token", 2) == ("admin", 1)
+    keys.revoke(created["id"])
+    assert keys.authenticate(created["key"], 100)[0] is None
+    assert keys.principal_of(created["key"]) is None
