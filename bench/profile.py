@@ -1,5 +1,5 @@
-"""Where the real services spend their CPU under load: py-spy, when it is installed (it is not a
-project dependency: `pip install py-spy` into the venv to get this part of the report).
+"""Where the real services spend their CPU under load: py-spy (the bench extra installs it; the
+phase is skipped where it is missing or may not attach to a process).
 
 Each service is sampled from outside (`py-spy record --nonblocking`, raw collapsed stacks) while
 the closed-loop load runs again; the summary is the share of samples per function (self time,

@@ -3,12 +3,18 @@
 Services never read each other's keys: resources and notifications each project
 `assignment.*_registered` events into their own hash. A miss (a village registered a moment
 ago, its event not yet here) falls back to an RPC to the assignment service, the owner.
+
+Every commitment and every notification looks up a village, a township or a department, and
+these records almost never change: each process keeps the ones it found for a minute, so the
+hot paths do not ask Redis for them again and again. An event this process applies replaces its
+copy at once; a rename applied by another replica shows here within CACHE_SECONDS.
 """
 from __future__ import annotations
 
 import json
 
 import redis
+from cachetools import TTLCache
 
 from services.common.events import Envelope
 from services.common.idempotency import PROCESSED_TTL, processed_key
@@ -35,11 +41,17 @@ return 1
 """
 
 
+CACHE_SECONDS = 60
+CACHE_SIZE = 50_000  # a province: 1,500 townships and 17,000 villages, with room to spare
+
+
 class DirectoryProjection:
     def __init__(self, client: redis.Redis, service: str):
         self.redis = client
         self.service = service
         self._upsert = client.register_script(_UPSERT_IF_NEWER)
+        # only records found: a miss is asked again (a village registered a moment ago)
+        self._found: TTLCache = TTLCache(CACHE_SIZE, CACHE_SECONDS)
 
     def _key(self, kind: str) -> str:
         return f"{self.service}:directory:{kind}"
@@ -48,6 +60,7 @@ class DirectoryProjection:
         """Project a directory event; idempotent, and an older revision never replaces a newer."""
         kind = KINDS[envelope.type]
         record = envelope.data
+        self._found.pop((kind, record["code"]), None)
         return bool(self._upsert(
             keys=[self._key(kind), processed_key(consumer, envelope.event_id)],
             args=[record["code"], json.dumps(record, ensure_ascii=False), record["revision"],
@@ -63,8 +76,13 @@ class DirectoryProjection:
         )
 
     def get(self, kind: str, code: str) -> dict | None:
-        raw = self.redis.hget(self._key(kind), code)
-        return json.loads(raw) if raw else None
+        record = self._found.get((kind, code))
+        if record is None:
+            raw = self.redis.hget(self._key(kind), code)
+            if raw is None:
+                return None
+            record = self._found[(kind, code)] = json.loads(raw)
+        return record
 
     def resolve(self, kind: str, code: str, fetch) -> dict | None:
         """The projected record, else the owner's (via `fetch(kind, code)`), else None."""
