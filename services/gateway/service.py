@@ -62,10 +62,9 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
         token = bearer_token(request)
         if token is None:
             raise Problem(401, "unauthorized", "send `Authorization: Bearer <api key>`")
-        principal = self.keys.principal_of(token)
+        principal, wait = self.keys.authenticate(token, self.settings.rate_limit)
         if principal is None:
             raise Problem(401, "unauthorized", "unknown or revoked api key")
-        wait = self.keys.over_rate(token, self.settings.rate_limit)
         if wait:
             raise Problem(429, "rate-limited",
                           f"more than {self.settings.rate_limit} requests a second with this "

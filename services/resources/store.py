@@ -16,13 +16,11 @@ import json
 import time
 
 import redis
-from redis.client import Pipeline
-from redis.exceptions import NoScriptError
 
 from services.common.directory import DirectoryProjection
 from services.common.events import Envelope
 from services.common.idempotency import PROCESSED_TTL
-from services.common.lua import key_reused, load_script
+from services.common.lua import ScriptPipeline, key_reused, load_script
 from services.common.outbox import register_outbox, ring, serialize
 from services.common.problems import Problem, conflict, invalid, not_found
 from services.common.quantities import from_hundredths
@@ -81,24 +79,6 @@ class ResourcesStore:
     def _run(self, script: str, keys: list[str], args: list) -> list:
         return self._scripts[script](keys=keys, args=args)
 
-    def _queue(self, pipe: Pipeline, script: str, keys: list[str], args: list) -> None:
-        """Put a script's EVALSHA in a pipeline. Not `Script(client=pipe)`: redis-py would then
-        send SCRIPT EXISTS on its own before every execute, the round trip a pipeline saves."""
-        pipe.evalsha(self._scripts[script].sha, len(keys), *keys, *args)
-
-    def _execute(self, pipe: Pipeline, script: str, keys: list[str], args: list) -> list:
-        """Execute a pipeline holding one `_queue`d script; its replies, in order. Errors are
-        raised in command order, as if each command had been sent alone. NOSCRIPT (Redis
-        restarted or flushed its scripts) means the script did not run: it is loaded and run
-        again, alone, after the rest of the pipeline."""
-        replies = pipe.execute(raise_on_error=False)
-        for n, reply in enumerate(replies):
-            if isinstance(reply, NoScriptError):
-                replies[n] = self._run(script, keys, args)
-            elif isinstance(reply, Exception):
-                raise reply
-        return replies
-
     def _outbox(self, slot: str) -> str:
         return register_outbox(self.redis, SERVICE, f"{slot}:outbox")
 
@@ -117,7 +97,7 @@ class ResourcesStore:
             raise key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(kind, rest[0])
-        ring(SERVICE)
+        ring(SERVICE, self._outbox(slot))
         unit, pooled, reserved, delivered = rest
         balance = PoolBalance(kind, unit, int(pooled), int(reserved), int(delivered))
         return balance.as_dict(department_code), outcome == "replay"
@@ -169,7 +149,7 @@ class ResourcesStore:
         args = [commitment["id"], amount, commitment["unit"],
                 json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
                 IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()]
-        with self.redis.pipeline(transaction=False) as pipe:
+        with ScriptPipeline(self.redis) as pipe:
             # The lookup is written before the script, in one round trip (Redis runs a
             # connection's commands in order): a stored commitment always has its lookup, so
             # `commitment()` finds it and the sweeper never gives back the hold of a stored
@@ -177,8 +157,8 @@ class ResourcesStore:
             # What refuses the HSET (OOM, a read-only replica, a failing disk) refuses the
             # script's writes too, and the HSET's error is the one raised, as before.
             pipe.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
-            self._queue(pipe, "commit", keys, args)
-            _, (outcome, *rest) = self._execute(pipe, "commit", keys, args)
+            pipe.script(self._scripts["commit"], keys, args)
+            _, (outcome, *rest) = pipe.execute()
         if need_id:
             if outcome != "ok":
                 # refused, or a replay of an earlier commitment: this one's hold goes back
@@ -196,7 +176,7 @@ class ResourcesStore:
                 f"{commitment['kind']} available, less than the {commitment['quantity']} asked",
                 available=available,
             )
-        ring(SERVICE)
+        ring(SERVICE, self._outbox(slot))
         return json.loads(rest[0]), outcome == "replay"
 
     def _replay(self, slot: str, idempotency: str, fingerprint: str) -> dict | None:
@@ -236,7 +216,7 @@ class ResourcesStore:
                            f"commitment {commitment['id']} is {now}; lifecycles only move "
                            "forward (committed → delivered → confirmed, or committed → "
                            "cancelled)", current_status=now)
-        ring(SERVICE)
+        ring(SERVICE, self._outbox(slot))
         return json.loads(rest[0])
 
     def commitments(self, index: str, after: str | None, limit: int) -> tuple[list, str | None]:
@@ -264,14 +244,14 @@ class ResourcesStore:
                 f"{commitment['kind']}|{commitment['unit']}", commitment["department_code"],
                 change.committed, change.delivered, change.confirmed,
                 "1" if previous_status else "0"]
-        with self.redis.pipeline(transaction=False) as pipe:
-            self._queue(pipe, "project_commitment", keys, args)
+        with ScriptPipeline(self.redis) as pipe:
+            pipe.script(self._scripts["project_commitment"], keys, args)
             # listing indexes outside the village's slot, in the same round trip: adding is
             # idempotent (a redelivery adds nothing), order by time
             pipe.zadd(township_index(commitment["township_code"]), {commitment["id"]: now},
                       nx=True)
             pipe.zadd(ALL_COMMITMENTS, {commitment["id"]: now}, nx=True)
-            applied, *_ = self._execute(pipe, "project_commitment", keys, args)
+            applied, *_ = pipe.execute()
         return bool(applied)
 
     def village_totals(self, village_code: str) -> dict[str, str]:
@@ -293,7 +273,7 @@ class ResourcesStore:
             raise key_reused()
         need_id = rest[0]
         self.rank_need(need_id)
-        ring(SERVICE)
+        ring(SERVICE, self._outbox(slot))
         return need_id, outcome == "replay"
 
     def need(self, need_id: str) -> dict | None:
