@@ -51,6 +51,10 @@ class BackgroundLoop(DependencyProvider):
 
     def _loop(self):
         while self._running:
+            if self.bell is not None:
+                # from here on a ring is kept for idle(): work announced while this step runs
+                # is not left waiting for the next look
+                _bells[self.bell] = Event()
             try:
                 busy = self.step()
             except Exception:
@@ -69,11 +73,8 @@ class BackgroundLoop(DependencyProvider):
         if self.bell is None:
             eventlet.sleep(self.idle_wait)
             return
-        event = _bells.get(self.bell)
-        if event is None or event.ready():
-            event = _bells[self.bell] = Event()
         with eventlet.Timeout(self.idle_wait, False):
-            event.wait()
+            _bells[self.bell].wait()
 
     def wake(self) -> None:
         """Cut an idle wait short (on stop)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 
 from kombu import Connection
@@ -17,13 +18,15 @@ from services.common import background
 from services.common.background import BackgroundLoop
 from services.common.config import settings_of
 from services.common.events import Envelope
+from services.common.lua import ScriptPipeline
 from services.common.redis_provider import connect
 from services.common.topology import EVENTS
 
 log = logging.getLogger(__name__)
 
-BATCH = 100
-IDLE_WAIT = 0.1  # seconds between polls when nothing woke the relay
+BATCH = 100  # entries per outbox per batch
+IDLE_WAIT = 0.1  # seconds between looks when nothing woke the relay
+FULL_LOOK = 0.1  # seconds between looks at every outbox, however busy the relay is
 LOCK_TTL_MS = 10_000
 
 # Remove the first `n` entries only while this relay still holds the lock: with the lock lost,
@@ -79,37 +82,80 @@ def serialize(envelope: Envelope) -> str:
                         envelope.model_dump_json(), envelope.type)
 
 
-def ring(service: str) -> None:
-    """Tell this process's relay that the outbox has new entries (saves a poll interval)."""
+_rung: dict[str, set[str]] = {}  # per service, the outboxes written since its relay last looked
+ALL = "*"
+
+
+def ring(service: str, *outboxes: str) -> None:
+    """Tell this process's relay which outboxes have new entries (all of them, when none is
+    named): it publishes them at once instead of on its next look."""
+    _rung.setdefault(service, set()).update(outboxes or (ALL,))
     background.ring(outbox_key(service))
 
 
 class OutboxPublisher:
-    """Publishes outbox entries with publisher confirms on one long-lived connection."""
+    """Publishes outbox entries in batches on one long-lived channel in confirm mode: every
+    message of a batch is sent, then the broker's confirms are awaited together. A batch
+    counts as published only when every message in it was confirmed."""
+
+    CONFIRM_TIMEOUT = 10.0
 
     def __init__(self, amqp_uri: str):
-        self.connection = Connection(amqp_uri, transport_options={"confirm_publish": True})
-        self.producer = None
+        self.connection = Connection(amqp_uri)
+        self.channel = None
+        self._last_tag = 0
+        self._unconfirmed: set[int] = set()
+        self._refused = 0
 
-    def publish(self, raw: str) -> None:
-        entry = json.loads(raw)
-        if self.producer is None:
+    def _open(self):
+        if self.channel is None:
             self.connection.ensure_connection(max_retries=1)
-            self.producer = self.connection.Producer()
-        # With confirm_publish, publish() returns only once the broker has confirmed the message.
-        self.producer.publish(
-            entry["body"],
-            exchange=entry["exchange"],
-            routing_key=entry["routing_key"],
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-            message_id=entry["message_id"],
-            type=entry["type"],
-        )
+            channel = self.connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self.channel, self._last_tag = channel, 0
+        return self.channel
+
+    def _settled(self, tag: int, multiple: bool) -> int:
+        done = {t for t in self._unconfirmed if t <= tag} if multiple else {tag}
+        self._unconfirmed -= done
+        return len(done)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settled(tag, multiple)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._refused += self._settled(tag, multiple)
+
+    def publish_batch(self, raws: list[str]) -> None:
+        """Publish the entries in order; returns once the broker confirmed every one of them,
+        raises if it refused one or did not answer in time (then none counts as published)."""
+        channel = self._open()
+        self._refused = 0
+        for raw in raws:
+            entry = json.loads(raw)
+            message = channel.prepare_message(
+                entry["body"].encode(), content_type="application/json",
+                content_encoding="utf-8",
+                properties={"delivery_mode": 2, "message_id": entry["message_id"],
+                            "type": entry["type"]})
+            channel.basic_publish(message, exchange=entry["exchange"],
+                                  routing_key=entry["routing_key"])
+            self._last_tag += 1
+            self._unconfirmed.add(self._last_tag)
+        deadline = time.monotonic() + self.CONFIRM_TIMEOUT
+        while self._unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the broker confirmed {len(raws) - len(self._unconfirmed)} "
+                                   f"of {len(raws)} messages in {self.CONFIRM_TIMEOUT} s")
+            self.connection.drain_events(timeout=remaining)
+        if self._refused:
+            raise RuntimeError(f"the broker refused {self._refused} of {len(raws)} messages")
 
     def reset(self) -> None:
-        self.producer = None
+        self.channel, self._unconfirmed = None, set()
         try:
             self.connection.close()
         except Exception:  # closing a broken connection may fail in many ways; it is gone anyway
@@ -127,6 +173,7 @@ class OutboxRelay(BackgroundLoop):
         self.token = uuid.uuid4().hex
         self.bell = self.key
         self.idle_wait = IDLE_WAIT
+        self._last_full_look = 0.0
 
     def setup(self):
         settings = settings_of(self.container)
@@ -140,22 +187,46 @@ class OutboxRelay(BackgroundLoop):
 
     def recover(self) -> None:
         self.publisher.reset()
+        self._last_full_look = 0.0  # the failed step's outboxes are looked at again
 
     def _hold_lock(self) -> bool:
         if self.redis.set(self.lock_key, self.token, nx=True, px=LOCK_TTL_MS):
             return True
         return bool(self.refresh(keys=[self.lock_key], args=[self.token, LOCK_TTL_MS]))
 
+    def _outboxes_to_look_at(self) -> list[str]:
+        """The outboxes rung in this process; every outbox of the service when one was rung
+        without a name, and every FULL_LOOK seconds (entries written by another replica, or
+        left by a process that died before its relay ran)."""
+        rung = _rung.pop(self.service, set())
+        now = time.monotonic()
+        if ALL in rung or now - self._last_full_look >= FULL_LOOK:
+            self._last_full_look = now
+            return [self.key, *sorted(self.redis.smembers(outboxes_key(self.service)))]
+        return sorted(rung)
+
     def drain_once(self) -> int:
-        """Publish one batch from the head of every outbox; returns how many were published."""
+        """Publish a batch from the head of each outbox that may have entries, as one batch to
+        the broker; returns how many were published."""
         if not self._hold_lock():
             return 0  # another replica's relay is draining these outboxes
-        published = 0
-        for key in [self.key, *sorted(self.redis.smembers(outboxes_key(self.service)))]:
-            entries = self.redis.lrange(key, 0, BATCH - 1)
-            for raw in entries:
-                self.publisher.publish(raw)
-            if entries:
-                self.trim(keys=[key, self.lock_key], args=[self.token, len(entries), LOCK_TTL_MS])
-            published += len(entries)
-        return published
+        keys = self._outboxes_to_look_at()
+        if not keys:
+            return 0
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.lrange(key, 0, BATCH - 1)
+            heads = [(key, entries) for key, entries in zip(keys, pipe.execute(), strict=True)
+                     if entries]
+        if not heads:
+            return 0
+        self.publisher.publish_batch([raw for _, entries in heads for raw in entries])
+        with ScriptPipeline(self.redis) as pipe:
+            for key, entries in heads:
+                pipe.script(self.trim, [key, self.lock_key],
+                            [self.token, len(entries), LOCK_TTL_MS])
+            pipe.execute()
+        # a full outbox is looked at again in the next step; the rest wait for their next ring
+        _rung.setdefault(self.service, set()).update(
+            key for key, entries in heads if len(entries) == BATCH)
+        return sum(len(entries) for _, entries in heads)

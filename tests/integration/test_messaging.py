@@ -8,7 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.common import dlq, events
 from services.common.consumer import ATTEMPT_HEADER, subscribe
-from services.common.outbox import OutboxRelay, outbox_key, serialize
+from services.common.outbox import OutboxRelay, outbox_entry, outbox_key, serialize
 from services.common.topology import EVENTS, SUBSCRIPTIONS, Subscription, declare_with
 from tests.support.infra import queue_depth
 from tests.support.system import wait_until
@@ -74,7 +74,7 @@ def test_relay_keeps_entries_it_could_not_publish(redis_client, settings):
     relay.setup()
 
     class BrokerDown:
-        def publish(self, raw):
+        def publish_batch(self, raws):
             raise ConnectionError("broker unreachable")
 
     relay.publisher = BrokerDown()
@@ -82,6 +82,30 @@ def test_relay_keeps_entries_it_could_not_publish(redis_client, settings):
     with pytest.raises(ConnectionError):
         relay.drain_once()
     assert redis_client.llen(outbox_key("relaying")) == 1
+
+
+def test_relay_keeps_a_batch_the_broker_refused_and_publishes_it_once_it_can(
+        redis_client, settings, amqp_uri):
+    """An outbox entry for an exchange the broker does not have: the channel is closed, the
+    batch counts as unpublished and stays; the next batch (after recover) goes out."""
+    relay = OutboxRelay("relaying")
+    relay.container = type("C", (), {"config": settings.nameko_config()})()
+    relay.setup()
+    declare_with(amqp_uri)
+    good = department_event("dept-kept")
+    redis_client.rpush(outbox_key("relaying"), serialize(good),
+                       outbox_entry("no-such-exchange", "x", "msg-1", "{}"))
+    with pytest.raises(Exception):  # noqa: B017 (the broker's refusal, whatever its class)
+        relay.drain_once()
+    assert redis_client.llen(outbox_key("relaying")) == 2
+
+    relay.recover()
+    redis_client.lrem(outbox_key("relaying"), 1, outbox_entry("no-such-exchange", "x",
+                                                               "msg-1", "{}"))
+    assert relay.drain_once() == 1
+    [message] = drain(amqp_uri, "notifications.directory", 1)
+    assert message.properties["message_id"] == good.event_id
+    assert redis_client.llen(outbox_key("relaying")) == 0
 
 
 FLAKY = Subscription("test.flaky", ("assignment.department_registered",))
