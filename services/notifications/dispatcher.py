@@ -6,6 +6,7 @@ claims due ones with a lease, so a delivery whose worker died becomes due again.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -16,19 +17,20 @@ from datetime import UTC, datetime
 import eventlet
 import httpx
 
+from services.common import background
 from services.common.background import BackgroundLoop
 from services.common.config import settings_of
 from services.common.events import utc_now
 from services.common.redis_provider import connect
 from services.common.secrets_box import SecretsBox
 from services.notifications import targets, webhooks
-from services.notifications.store import DELIVERIES_BELL, NotificationsStore
+from services.notifications.store import DELIVERIES_BELL, Claim, NotificationsStore
 
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 0.2
 # Attempts in flight to one webhook at once: a slow receiver keeps at most this many of the
-# pool's slots, and what it cannot take waits its turn instead of taking every slot.
+# pool's slots, and what it cannot take stays due (the claim passes it by) until a slot frees.
 PER_WEBHOOK = 8
 
 
@@ -49,6 +51,8 @@ class WebhookDispatcher(BackgroundLoop):
         self.lease_ms = int((self.timeout + 30) * 1000)
         self.allowed = settings.webhook_allowed
         self.in_flight: Counter[str] = Counter()
+        # a webhook's secret is opened once, not on every attempt (sealed values never change)
+        self._secret = functools.lru_cache(maxsize=4096)(self.box.open)
 
     def stop(self):
         super().stop()
@@ -57,45 +61,47 @@ class WebhookDispatcher(BackgroundLoop):
 
     def step(self) -> bool:
         free = self.pool.free()
-        claimed = self.store.claim_due(self.lease_ms, free) if free else []
-        for township, delivery_id in claimed:
-            self.pool.spawn_n(self._attempt_safely, township, delivery_id)
+        if not free:
+            return False  # idle until an attempt ends and rings
+        claimed = self.store.claim_due(self.lease_ms, free, PER_WEBHOOK, self.in_flight)
+        for claim in claimed:
+            self.in_flight[claim.webhook_id] += 1  # counted from the claim, which counts them
+            self.pool.spawn_n(self._attempt_safely, claim)
         return bool(claimed)
 
-    def _attempt_safely(self, township: str, delivery_id: str) -> None:
+    def _attempt_safely(self, claim: Claim) -> None:
         try:
-            self.attempt(township, delivery_id)
+            self.attempt(claim)
         except Exception:
             # the lease runs out and the delivery becomes due again: nothing is lost
-            log.exception("webhook delivery %s failed unexpectedly", delivery_id)
-
-    def attempt(self, township: str, delivery_id: str) -> None:
-        store = self.store
-        delivery = store.delivery(township, delivery_id)
-        if delivery is None or delivery["status"] != "pending":
-            store.drop_due(township, delivery_id)
-            return
-        webhook = store.webhook(township, delivery["webhook_id"])
-        if webhook is None or webhook["status"] != "active":
-            delivery["status"] = "abandoned"
-            store.record_attempt(township, delivery, {
-                "at": utc_now(), "status_code": None,
-                "error": "the webhook was removed or disabled"}, None)
-            return
-        if self.in_flight[webhook["id"]] >= PER_WEBHOOK:
-            store.postpone(township, delivery_id, 500)
-            return
-        self.in_flight[webhook["id"]] += 1
-        try:
-            self._send(township, delivery, webhook)
+            log.exception("webhook delivery %s failed unexpectedly", claim.delivery_id)
         finally:
-            self.in_flight[webhook["id"]] -= 1
+            self.in_flight[claim.webhook_id] -= 1
+            if self.in_flight[claim.webhook_id] <= 0:
+                del self.in_flight[claim.webhook_id]
+            background.ring(DELIVERIES_BELL)  # a slot is free again
 
-    def _send(self, township: str, delivery: dict, webhook: dict) -> None:
+    def attempt(self, claim: Claim) -> None:
         store = self.store
-        notification = store.notification(township, delivery["notification_id"])
+        context = store.attempt_context(claim.township_code, claim.delivery_id)
+        if context is None or context.delivery["status"] != "pending":
+            store.drop_due(claim.member)
+            return
+        delivery, webhook = context.delivery, context.webhook
+        gone = ("the webhook was removed or disabled"
+                if webhook is None or webhook["status"] != "active"
+                else None if context.notification else "the notification is not stored")
+        if gone:
+            delivery["status"] = "abandoned"
+            store.record_attempt(claim.township_code, delivery, {
+                "at": utc_now(), "status_code": None, "error": gone}, None,
+                claimed_as=claim.member)
+            return
+        self._send(claim, delivery, webhook, context.notification)
+
+    def _send(self, claim: Claim, delivery: dict, webhook: dict, notification: dict) -> None:
         body = json.dumps(public_notification(notification), ensure_ascii=False).encode()
-        secret = self.box.open(webhook["secret_sealed"])
+        secret = self._secret(webhook["secret_sealed"])
         headers = webhooks.headers_for(secret, notification["id"], int(time.time()), body)
         started = time.monotonic()
         status, error, retry_after = None, None, None
@@ -131,7 +137,8 @@ class WebhookDispatcher(BackgroundLoop):
                     "+00:00", "Z")
         if delivery["status"] != "pending":
             delivery["next_attempt_at"] = None
-        store.record_attempt(township, delivery, attempt, next_due, verdict)
+        self.store.record_attempt(claim.township_code, delivery, attempt, next_due, verdict,
+                                  claimed_as=claim.member)
 
 
 def public_notification(notification: dict) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from typing import NamedTuple
 
 import redis
 
@@ -24,6 +25,8 @@ ID_INDEX = "notifications:ids"
 DELIVERIES_BELL = "notifications:webhook-deliveries"
 DUE_DELIVERIES = "notifications:webhooks:due"
 TOWNSHIPS = "notifications:townships"
+CLAIM_LOOK = 128  # due deliveries one claim looks at, at most
+SKIPPED_WAIT_MS = 100  # how long deliveries a claim skipped (their webhook was busy) wait
 
 
 # Inboxes keep every notification a township ever had: most of the store's memory. An item is
@@ -59,6 +62,37 @@ def township_slot(code: str) -> str:
     return f"notifications:{{township:{code}}}"
 
 
+def _health_key(slot: str, webhook_id: str) -> str:
+    return f"{slot}:webhook:{webhook_id}:health"
+
+
+def with_health(webhook: dict, health: dict) -> dict:
+    """A webhook's record is written once; what deliveries learn about it is kept apart, field
+    by field, so concurrent attempts never overwrite each other's findings."""
+    merged = {**webhook, **health}
+    merged["consecutive_failures"] = int(health.get("consecutive_failures", 0))
+    return merged
+
+
+def due_member(township_code: str, delivery_id: str, webhook_id: str) -> str:
+    """A due delivery, named with its webhook so the claim can keep to each webhook's share
+    without reading the delivery."""
+    return f"{township_code}|{delivery_id}|{webhook_id}"
+
+
+class Claim(NamedTuple):
+    township_code: str
+    delivery_id: str
+    webhook_id: str  # "" for a delivery queued before due members named their webhook
+    member: str  # as it stands in the due queue
+
+
+class AttemptContext(NamedTuple):
+    delivery: dict
+    webhook: dict | None  # None once the webhook was deleted
+    notification: dict | None
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -75,6 +109,7 @@ class NotificationsStore:
         self._deliver = load_script(client, "services.notifications", "deliver")
         self._ack = load_script(client, "services.notifications", "ack")
         self._claim_due = load_script(client, "services.notifications", "claim_due")
+        self._attempt_context = load_script(self.raw, "services.notifications", "attempt_context")
 
     # --- inbox -------------------------------------------------------------------------------
 
@@ -85,16 +120,17 @@ class NotificationsStore:
         township = notification["township_code"]
         slot = township_slot(township)
         outbox = register_outbox(self.redis, SERVICE, f"{slot}:outbox")
-        pairs = [value for d in deliveries for value in (d["id"], json.dumps(d))]
+        triples = [value for d in deliveries
+                   for value in (d["id"], json.dumps(d), d["webhook_id"])]
         seq = self._deliver(
             keys=[ID_INDEX, f"{slot}:seq", f"{slot}:items", f"{slot}:order",
                   f"{slot}:unacked", outbox, f"{slot}:deliveries", DUE_DELIVERIES, TOWNSHIPS,
                   f"{slot}:deliveries:index"],
             args=[notification["id"], township, pack(notification),
-                  outbox_entry, _now_ms(), *pairs],
+                  outbox_entry, _now_ms(), *triples],
         )
         if seq:
-            ring(SERVICE)
+            ring(SERVICE, outbox)
             if deliveries:
                 background.ring(DELIVERIES_BELL)
         return bool(seq)
@@ -160,23 +196,28 @@ class NotificationsStore:
     # --- webhooks ----------------------------------------------------------------------------
 
     def webhooks(self, township_code: str) -> list[dict]:
+        """The township's webhooks with their health: two round trips however many there are
+        (every notification reads them)."""
         slot = township_slot(township_code)
         hooks = [json.loads(raw) for raw in self.redis.hvals(f"{slot}:webhooks")]
-        return sorted((self._with_health(slot, hook) for hook in hooks),
+        if not hooks:
+            return []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for hook in hooks:
+                pipe.hgetall(_health_key(slot, hook["id"]))
+            healths = pipe.execute()
+        return sorted((with_health(hook, health) for hook, health in zip(hooks, healths,
+                                                                           strict=True)),
                       key=lambda w: w["created_at"])
 
     def webhook(self, township_code: str, webhook_id: str) -> dict | None:
         slot = township_slot(township_code)
-        raw = self.redis.hget(f"{slot}:webhooks", webhook_id)
-        return self._with_health(slot, json.loads(raw)) if raw else None
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(f"{slot}:webhooks", webhook_id)
+            pipe.hgetall(_health_key(slot, webhook_id))
+            raw, health = pipe.execute()
+        return with_health(json.loads(raw), health) if raw else None
 
-    def _with_health(self, slot: str, webhook: dict) -> dict:
-        """A webhook's record is written once; what deliveries learn about it is kept apart,
-        field by field, so concurrent attempts never overwrite each other's findings."""
-        health = self.redis.hgetall(f"{slot}:webhook:{webhook['id']}:health")
-        merged = {**webhook, **health}
-        merged["consecutive_failures"] = int(health.get("consecutive_failures", 0))
-        return merged
 
     def save_webhook(self, township_code: str, webhook: dict, fingerprint: str,
                      key: str | None) -> tuple[dict | None, bool]:
@@ -230,20 +271,50 @@ class NotificationsStore:
         key = f"{township_slot(township_code)}:delivery:{delivery_id}:attempts"
         return [json.loads(raw) for raw in self.redis.lrange(key, 0, -1)]
 
-    def claim_due(self, lease_ms: int, limit: int) -> list[tuple[str, str]]:
-        members = self._claim_due(keys=[DUE_DELIVERIES], args=[_now_ms(), lease_ms, limit])
-        return [tuple(member.split("|", 1)) for member in members]
+    def claim_due(self, lease_ms: int, limit: int, per_webhook: int,
+                  in_flight: dict[str, int]) -> list[Claim]:
+        """Up to `limit` due deliveries, leased for `lease_ms`, none for a webhook that already
+        has `per_webhook` attempts in flight (`in_flight`: attempts per webhook id)."""
+        busy = [value for webhook_id, count in in_flight.items() if count
+                for value in (webhook_id, count)]
+        members = self._claim_due(keys=[DUE_DELIVERIES], args=[
+            _now_ms(), lease_ms, limit, per_webhook, CLAIM_LOOK, SKIPPED_WAIT_MS, *busy])
+        claims = []
+        for member in members:
+            township, delivery_id, *webhook = member.split("|")
+            claims.append(Claim(township, delivery_id, "".join(webhook), member))
+        return claims
+
+    def attempt_context(self, township_code: str, delivery_id: str) -> AttemptContext | None:
+        """The delivery, its webhook (with health) and its notification, in one round trip."""
+        slot = township_slot(township_code)
+        found = self._attempt_context(
+            keys=[f"{slot}:deliveries", f"{slot}:webhooks", ID_INDEX, f"{slot}:items"],
+            args=[delivery_id, slot])
+        if not found:
+            return None
+        raw_delivery, raw_webhook, health, item = found
+        webhook = None
+        if raw_webhook:
+            fields = dict(zip(health[::2], health[1::2], strict=True))
+            webhook = with_health(json.loads(raw_webhook),
+                                  {key.decode(): value.decode() for key, value in fields.items()})
+        return AttemptContext(json.loads(raw_delivery), webhook, unpack(item) if item else None)
 
     def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
-                       next_due_ms: int | None, verdict: str | None = None) -> None:
+                       next_due_ms: int | None, verdict: str | None = None,
+                       claimed_as: str | None = None) -> None:
         """The attempt, the delivery's new state, when (if ever) to try again, and what it
-        tells about the webhook (`verdict`: succeeded, failed or gone): together."""
+        tells about the webhook (`verdict`: succeeded, failed or gone): together.
+        `claimed_as`: the delivery's member in the due queue, when it was claimed from it."""
         slot = township_slot(township_code)
-        member = f"{township_code}|{delivery['id']}"
-        health = f"{slot}:webhook:{delivery['webhook_id']}:health"
+        member = due_member(township_code, delivery["id"], delivery["webhook_id"])
+        health = _health_key(slot, delivery["webhook_id"])
         with self.redis.pipeline() as pipe:  # MULTI/EXEC
             pipe.rpush(f"{slot}:delivery:{delivery['id']}:attempts", json.dumps(attempt))
             pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
+            if claimed_as and claimed_as != member:
+                pipe.zrem(DUE_DELIVERIES, claimed_as)
             if next_due_ms is None:
                 pipe.zrem(DUE_DELIVERIES, member)
             else:
@@ -264,12 +335,9 @@ class NotificationsStore:
         slot = township_slot(township_code)
         with self.redis.pipeline() as pipe:
             pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
-            pipe.zadd(DUE_DELIVERIES, {f"{township_code}|{delivery['id']}": _now_ms()})
+            pipe.zadd(DUE_DELIVERIES, {due_member(township_code, delivery["id"],
+                                                  delivery["webhook_id"]): _now_ms()})
             pipe.execute()
 
-    def postpone(self, township_code: str, delivery_id: str, milliseconds: int) -> None:
-        self.redis.zadd(DUE_DELIVERIES, {f"{township_code}|{delivery_id}":
-                                         _now_ms() + milliseconds})
-
-    def drop_due(self, township_code: str, delivery_id: str) -> None:
-        self.redis.zrem(DUE_DELIVERIES, f"{township_code}|{delivery_id}")
+    def drop_due(self, member: str) -> None:
+        self.redis.zrem(DUE_DELIVERIES, member)
