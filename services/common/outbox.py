@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # entries per outbox per batch
 IDLE_WAIT = 0.1  # seconds between looks when nothing woke the relay
-FULL_LOOK = 0.1  # seconds between looks at every outbox, however busy the relay is
+FULL_LOOK = 1.0  # seconds between looks at every outbox (another replica's, a dead process's)
 LOCK_TTL_MS = 10_000
+LOCK_CHECK = 2.0  # seconds a relay trusts that it still holds the lock
 
 # Remove the first `n` entries only while this relay still holds the lock: with the lock lost,
 # another relay may already have removed them, and trimming again would drop unpublished events.
@@ -40,9 +41,15 @@ end
 return 0
 """
 
-_REFRESH_IF_OWNER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+# Take the lock if it is free, or keep it if this relay holds it: one round trip.
+_TAKE_OR_KEEP = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+if not holder then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+    return 1
 end
 return 0
 """
@@ -174,13 +181,14 @@ class OutboxRelay(BackgroundLoop):
         self.bell = self.key
         self.idle_wait = IDLE_WAIT
         self._last_full_look = 0.0
+        self._lock_checked = -LOCK_CHECK
 
     def setup(self):
         settings = settings_of(self.container)
         self.redis = connect(settings.redis_url)
         self.publisher = OutboxPublisher(settings.amqp_uri)
         self.trim = self.redis.register_script(_TRIM_IF_OWNER)
-        self.refresh = self.redis.register_script(_REFRESH_IF_OWNER)
+        self.take_or_keep = self.redis.register_script(_TAKE_OR_KEEP)
 
     def step(self) -> bool:
         return self.drain_once() > 0
@@ -188,11 +196,19 @@ class OutboxRelay(BackgroundLoop):
     def recover(self) -> None:
         self.publisher.reset()
         self._last_full_look = 0.0  # the failed step's outboxes are looked at again
+        self._lock_checked = -LOCK_CHECK
 
     def _hold_lock(self) -> bool:
-        if self.redis.set(self.lock_key, self.token, nx=True, px=LOCK_TTL_MS):
+        """Whether this relay holds the lock, asked of Redis at most every LOCK_CHECK seconds
+        (each trim extends it too). Believing a moment too long, after the lock was lost,
+        only publishes a batch twice: a trim removes entries only while its relay holds it."""
+        now = time.monotonic()
+        if now - self._lock_checked < LOCK_CHECK:
             return True
-        return bool(self.refresh(keys=[self.lock_key], args=[self.token, LOCK_TTL_MS]))
+        if self.take_or_keep(keys=[self.lock_key], args=[self.token, LOCK_TTL_MS]):
+            self._lock_checked = now
+            return True
+        return False
 
     def _outboxes_to_look_at(self) -> list[str]:
         """The outboxes rung in this process; every outbox of the service when one was rung

@@ -108,6 +108,25 @@ def test_relay_keeps_a_batch_the_broker_refused_and_publishes_it_once_it_can(
     assert redis_client.llen(outbox_key("relaying")) == 0
 
 
+def test_only_one_relay_of_a_service_publishes_until_it_is_gone(redis_client, settings,
+                                                                amqp_uri):
+    def relay():
+        made = OutboxRelay("relaying")
+        made.container = type("C", (), {"config": settings.nameko_config()})()
+        made.setup()
+        return made
+
+    declare_with(amqp_uri)
+    first, second = relay(), relay()
+    redis_client.rpush(outbox_key("relaying"), serialize(department_event("dept-a")))
+    assert first.drain_once() == 1
+    redis_client.rpush(outbox_key("relaying"), serialize(department_event("dept-b")))
+    assert second.drain_once() == 0  # the first holds the lock
+    redis_client.delete(f"{outbox_key('relaying')}:relay-lock")  # the first is gone
+    assert second.drain_once() == 1
+    assert len(drain(amqp_uri, "notifications.directory", 2)) == 2
+
+
 FLAKY = Subscription("test.flaky", ("assignment.department_registered",))
 calls: dict[str, int] = {}
 
