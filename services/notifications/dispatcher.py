@@ -51,6 +51,7 @@ class WebhookDispatcher(BackgroundLoop):
         self.lease_ms = int((self.timeout + 30) * 1000)
         self.allowed = settings.webhook_allowed
         self.in_flight: Counter[str] = Counter()
+        self._pool_was_filled = False
         # a webhook's secret is opened once, not on every attempt (sealed values never change)
         self._secret = functools.lru_cache(maxsize=4096)(self.box.open)
 
@@ -64,6 +65,7 @@ class WebhookDispatcher(BackgroundLoop):
         if not free:
             return False  # idle until an attempt ends and rings
         claimed = self.store.claim_due(self.lease_ms, free, PER_WEBHOOK, self.in_flight)
+        self._pool_was_filled = len(claimed) == free
         for claim in claimed:
             self.in_flight[claim.webhook_id] += 1  # counted from the claim, which counts them
             self.pool.spawn_n(self._attempt_safely, claim)
@@ -76,10 +78,13 @@ class WebhookDispatcher(BackgroundLoop):
             # the lease runs out and the delivery becomes due again: nothing is lost
             log.exception("webhook delivery %s failed unexpectedly", claim.delivery_id)
         finally:
+            webhook_was_full = self.in_flight[claim.webhook_id] >= PER_WEBHOOK
             self.in_flight[claim.webhook_id] -= 1
             if self.in_flight[claim.webhook_id] <= 0:
                 del self.in_flight[claim.webhook_id]
-            background.ring(DELIVERIES_BELL)  # a slot is free again
+            if webhook_was_full or self._pool_was_filled:
+                # deliveries may be waiting for this slot: claim now, not on the next look
+                background.ring(DELIVERIES_BELL)
 
     def attempt(self, claim: Claim) -> None:
         store = self.store

@@ -109,6 +109,7 @@ class NotificationsStore:
         self._deliver = load_script(client, "services.notifications", "deliver")
         self._ack = load_script(client, "services.notifications", "ack")
         self._claim_due = load_script(client, "services.notifications", "claim_due")
+        self._webhooks = load_script(client, "services.notifications", "webhooks")
         self._attempt_context = load_script(self.raw, "services.notifications", "attempt_context")
 
     # --- inbox -------------------------------------------------------------------------------
@@ -196,19 +197,11 @@ class NotificationsStore:
     # --- webhooks ----------------------------------------------------------------------------
 
     def webhooks(self, township_code: str) -> list[dict]:
-        """The township's webhooks with their health: two round trips however many there are
-        (every notification reads them)."""
         slot = township_slot(township_code)
-        hooks = [json.loads(raw) for raw in self.redis.hvals(f"{slot}:webhooks")]
-        if not hooks:
-            return []
-        with self.redis.pipeline(transaction=False) as pipe:
-            for hook in hooks:
-                pipe.hgetall(_health_key(slot, hook["id"]))
-            healths = pipe.execute()
-        return sorted((with_health(hook, health) for hook, health in zip(hooks, healths,
-                                                                           strict=True)),
-                      key=lambda w: w["created_at"])
+        found = self._webhooks(keys=[f"{slot}:webhooks"], args=[slot])
+        hooks = (with_health(json.loads(raw), dict(zip(health[::2], health[1::2], strict=True)))
+                 for raw, health in found)
+        return sorted(hooks, key=lambda w: w["created_at"])
 
     def webhook(self, township_code: str, webhook_id: str) -> dict | None:
         slot = township_slot(township_code)
