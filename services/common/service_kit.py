@@ -1,8 +1,11 @@
 """Dependencies every domain service declares: the broker topology, and a liveness answer."""
+import inspect
 import logging
+from functools import cached_property
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
+from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 
@@ -35,7 +38,19 @@ class BrokerProofRpc(Rpc):
     call) ends that call, not the service. nameko lets the publish error escape, and an error
     escaping a worker kills the whole container. The request stays unacked, so the broker
     gives it out again unless it expired; the caller's bounded wait has already answered 503,
-    and its retry carries the same Idempotency-Key."""
+    and its retry carries the same Idempotency-Key.
+
+    It also reads the method's signature once, not on every call as nameko does."""
+
+    @cached_property
+    def _signature(self) -> inspect.Signature:
+        return inspect.signature(getattr(self.container.service_cls, self.method_name))
+
+    def check_signature(self, args, kwargs):
+        try:
+            self._signature.bind(None, *args, **kwargs)  # None: the unbound method's self
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
