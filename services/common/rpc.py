@@ -14,6 +14,10 @@ class BoundedRpcProxy(RpcProxy):
     def setup(self):
         self.timeout = settings_of(self.container).rpc_timeout
         self.options["expiration"] = self.timeout
+        # a request is answered within the bound or not at all: the reply is its confirmation,
+        # and a request that expires in seconds needs no disk (no confirm, transient)
+        self.options["use_confirms"] = False
+        self.options["delivery_mode"] = 1
         super().setup()
 
     def get_dependency(self, worker_ctx):
