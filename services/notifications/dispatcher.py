@@ -47,7 +47,12 @@ class WebhookDispatcher(BackgroundLoop):
         self.schedule = settings.webhook_retry_schedule or webhooks.DEFAULT_SCHEDULE
         self.timeout = settings.webhook_timeout
         self.pool = eventlet.GreenPool(settings.webhook_concurrency)
-        self.client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        # a kept-alive connection for every slot: httpx keeps 20 by default, and beyond that
+        # each attempt opened (and the receiver accepted) a new connection
+        slots = settings.webhook_concurrency
+        self.client = httpx.Client(timeout=self.timeout, follow_redirects=False,
+                                   limits=httpx.Limits(max_connections=slots,
+                                                       max_keepalive_connections=slots))
         self.lease_ms = int((self.timeout + 30) * 1000)
         self.allowed = settings.webhook_allowed
         self.in_flight: Counter[str] = Counter()
