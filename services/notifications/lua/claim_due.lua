@@ -1,10 +1,11 @@
 -- Claim up to ARGV[3] due webhook deliveries for ARGV[2] ms: a claimed delivery becomes due
 -- again if its worker dies before recording the attempt, so none is lost.
 -- A webhook takes at most ARGV[4] attempts at once: its deliveries beyond that stay due, so
--- a slow receiver never takes every slot. When the look was full, each busy webhook keeps its
--- next ARGV[4] deliveries at the head (ready for its next free slot) and the rest it passed
--- by go back ARGV[6] ms, so the next look reaches past them: a receiver with a long queue
--- never hides other townships' deliveries.
+-- a slow receiver never takes every slot. When a full look found nothing to claim, each busy
+-- webhook keeps its next ARGV[4] deliveries at the head (ready for its next free slot) and the
+-- rest it passed by go back ARGV[6] ms, so the next look reaches past them: a receiver with a
+-- long queue never hides other townships' deliveries. (A look that claimed something moves
+-- the queue on by itself.)
 -- KEYS: 1 due deliveries (zset by time; member township|delivery|webhook)
 -- ARGV: 1 now (ms), 2 lease (ms), 3 how many, 4 attempts per webhook, 5 look at most,
 --       6 put back (ms), 7.. pairs of webhook id and its attempts in flight
@@ -28,7 +29,7 @@ end
 for _, member in ipairs(claimed) do
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), member)
 end
-if #due == tonumber(ARGV[5]) then
+if #claimed == 0 and #due == tonumber(ARGV[5]) then
     for _, member in ipairs(passed_by) do
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[6]), member)
     end
