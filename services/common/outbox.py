@@ -7,6 +7,7 @@ confirm and removal publishes the entry again; consumers are idempotent on `even
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -26,17 +27,22 @@ from services.common.topology import EVENTS
 log = logging.getLogger(__name__)
 
 BATCH = 100  # entries per outbox per batch
+MAX_BATCH = 1000  # entries per batch in all: the broker confirms a batch within CONFIRM_TIMEOUT
 IDLE_WAIT = 0.1  # seconds between looks when nothing woke the relay
 FULL_LOOK = 1.0  # seconds between looks at every outbox (another replica's, a dead process's)
 LOCK_TTL_MS = 10_000
 LOCK_CHECK = 2.0  # seconds a relay trusts that it still holds the lock
 
-# Remove the first `n` entries only while this relay still holds the lock: with the lock lost,
-# another relay may already have removed them, and trimming again would drop unpublished events.
+# Remove the first `n` entries only while this relay still holds the lock (with the lock lost,
+# another relay may already have removed them), and only if the n-th is still the last one
+# published (ARGV[4], its SHA-1): a trim sent twice (the client retries a pipeline whose
+# replies a broken connection lost) would otherwise drop n entries never published.
 _TRIM_IF_OWNER = """
-if redis.call('GET', KEYS[2]) == ARGV[1] then
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+local last = redis.call('LINDEX', KEYS[1], tonumber(ARGV[2]) - 1)
+if last and redis.sha1hex(last) == ARGV[4] then
     redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
-    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
     return 1
 end
 return 0
@@ -171,6 +177,22 @@ class OutboxPublisher:
         self.connection = self.connection.clone()
 
 
+def _batch(heads) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The (outbox, entries) to publish now, at most MAX_BATCH entries in all, and the outboxes
+    that may hold more than that."""
+    batch, total, more = [], 0, []
+    for key, entries in heads:
+        if not entries:
+            continue
+        taken = entries[:max(MAX_BATCH - total, 0)]
+        if taken:
+            batch.append((key, taken))
+            total += len(taken)
+        if len(taken) < len(entries) or len(entries) == BATCH:
+            more.append(key)
+    return batch, more
+
+
 class OutboxRelay(BackgroundLoop):
     """Runs the relay beside the service's workers."""
 
@@ -236,17 +258,16 @@ class OutboxRelay(BackgroundLoop):
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.lrange(key, 0, BATCH - 1)
-            heads = [(key, entries) for key, entries in zip(keys, pipe.execute(), strict=True)
-                     if entries]
+            heads, look_again = _batch(zip(keys, pipe.execute(), strict=True))
         if not heads:
             return 0
         self.publisher.publish_batch([raw for _, entries in heads for raw in entries])
         with ScriptPipeline(self.redis) as pipe:
             for key, entries in heads:
+                last = hashlib.sha1(entries[-1].encode()).hexdigest()
                 pipe.script(self.trim, [key, self.lock_key],
-                            [self.token, len(entries), LOCK_TTL_MS])
+                            [self.token, len(entries), LOCK_TTL_MS, last])
             pipe.execute()
-        # a full outbox is looked at again in the next step; the rest wait for their next ring
-        _rung.setdefault(self.service, set()).update(
-            key for key, entries in heads if len(entries) == BATCH)
+        # outboxes with more than this batch took are looked at again in the next step
+        _rung.setdefault(self.service, set()).update(look_again)
         return sum(len(entries) for _, entries in heads)

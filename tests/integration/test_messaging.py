@@ -1,5 +1,6 @@
 """The mechanisms under every service, against the real RabbitMQ and Redis: topology declared
 before consumers, the outbox relay, and consumers that retry, park and replay."""
+import hashlib
 import json
 
 import pytest
@@ -125,6 +126,27 @@ def test_only_one_relay_of_a_service_publishes_until_it_is_gone(redis_client, se
     redis_client.delete(f"{outbox_key('relaying')}:relay-lock")  # the first is gone
     assert second.drain_once() == 1
     assert len(drain(amqp_uri, "notifications.directory", 2)) == 2
+
+
+def test_a_trim_sent_twice_removes_the_published_entries_once(redis_client, settings):
+    """The client may send a pipeline again when a broken connection lost its replies: the
+    second trim must not remove entries that were never published."""
+    relay = OutboxRelay("relaying")
+    relay.container = type("C", (), {"config": settings.nameko_config()})()
+    relay.setup()
+    assert relay._hold_lock()
+    key = outbox_key("relaying")
+    entries = [serialize(department_event(f"dept-{n}")) for n in range(3)]
+    redis_client.rpush(key, *entries)
+    published = [2, hashlib.sha1(entries[1].encode()).hexdigest()]
+
+    def trim():
+        return relay.trim(keys=[key, relay.lock_key],
+                          args=[relay.token, published[0], 10_000, published[1]])
+
+    assert trim() == 1
+    assert trim() == 0
+    assert redis_client.lrange(key, 0, -1) == entries[2:]
 
 
 FLAKY = Subscription("test.flaky", ("assignment.department_registered",))
