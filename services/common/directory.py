@@ -5,9 +5,11 @@ Services never read each other's keys: resources and notifications each project
 ago, its event not yet here) falls back to an RPC to the assignment service, the owner.
 
 Every commitment and every notification looks up a village, a township or a department, and
-these records almost never change: each process keeps the ones it found for a minute, so the
-hot paths do not ask Redis for them again and again. An event this process applies replaces its
-copy at once; a rename applied by another replica shows here within CACHE_SECONDS.
+these records almost never change: each process keeps the ones it found for a few seconds, so
+the hot paths do not ask Redis for them hundreds of times a second. An event this process
+applies replaces its copy at once; a change applied by another replica (a village moved to
+another township, a rename) shows here within CACHE_SECONDS, no later than it would if the
+event itself were that much behind. A copy never replaces a newer revision.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ return 1
 """
 
 
-CACHE_SECONDS = 60
+CACHE_SECONDS = 5
 CACHE_SIZE = 50_000  # a province: 1,500 townships and 17,000 villages, with room to spare
 
 
@@ -60,12 +62,14 @@ class DirectoryProjection:
         """Project a directory event; idempotent, and an older revision never replaces a newer."""
         kind = KINDS[envelope.type]
         record = envelope.data
-        self._found.pop((kind, record["code"]), None)
-        return bool(self._upsert(
+        applied = bool(self._upsert(
             keys=[self._key(kind), processed_key(consumer, envelope.event_id)],
             args=[record["code"], json.dumps(record, ensure_ascii=False), record["revision"],
                   PROCESSED_TTL],
         ))
+        if applied:
+            self._keep(kind, record)
+        return applied
 
     def remember(self, kind: str, record: dict) -> None:
         """Keep a record fetched from the owner by RPC (revision-checked like an event)."""
@@ -81,7 +85,16 @@ class DirectoryProjection:
             raw = self.redis.hget(self._key(kind), code)
             if raw is None:
                 return None
-            record = self._found[(kind, code)] = json.loads(raw)
+            record = self._keep(kind, json.loads(raw))
+        return record
+
+    def _keep(self, kind: str, record: dict) -> dict:
+        """Cache `record` unless a newer revision is cached (a read that started before an
+        event was applied may finish after it); returns the newest."""
+        held = self._found.get((kind, record["code"]))
+        if held is not None and held.get("revision", 0) > record.get("revision", 0):
+            return held
+        self._found[(kind, record["code"])] = record
         return record
 
     def resolve(self, kind: str, code: str, fetch) -> dict | None:

@@ -199,6 +199,28 @@ def test_a_projection_never_goes_back_to_an_older_revision(redis_client):
     assert projection.get("village", "610581100201")["name"] == "东村(新)"
 
 
+def test_a_village_moved_to_another_township_is_seen_at_once_where_the_move_was_applied(
+        redis_client):
+    projection = DirectoryProjection(redis_client, "resources")
+
+    def village(revision, township):
+        return events.make_event("assignment.village_registered", events.VillageRegistered(
+            code="610581100201", name="东村", township_code=township, hardship=3, tags=[],
+            revision=revision), township_code=township, village_code="610581100201")
+
+    projection.apply(village(1, "610581100"), "test")
+    assert projection.get("village", "610581100201")["township_code"] == "610581100"  # cached
+    projection.apply(village(2, "610581101"), "test")
+    assert projection.get("village", "610581100201")["township_code"] == "610581101"
+
+
+def test_a_cached_record_is_never_replaced_by_an_older_read(redis_client):
+    projection = DirectoryProjection(redis_client, "resources")
+    projection._keep("village", {"code": "610581100201", "revision": 3, "name": "新"})
+    kept = projection._keep("village", {"code": "610581100201", "revision": 2, "name": "旧"})
+    assert kept["name"] == "新" and projection.get("village", "610581100201")["name"] == "新"
+
+
 def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(redis_client):
     store = ResourcesStore(redis_client)
     need = {"id": "need_1", "village_code": "610581100201", "township_code": "610581100",
