@@ -3,11 +3,32 @@ and a request that waited out its caller expires in the queue instead of running
 from __future__ import annotations
 
 import eventlet
+from nameko.amqp.publish import Publisher
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
 
 from services.common.config import settings_of
 from services.common.problems import Problem
+
+
+class RequestPublisher(Publisher):
+    """Publishes RPC requests as not `mandatory`: nameko always asks for that, to learn from
+    the broker's return that no service has the queue, but reads the return only while
+    waiting for a confirm. Unconfirmed, a return would arrive unread and fail some later call
+    on the same connection."""
+
+    def publish(self, payload, **kwargs):
+        return super().publish(payload, **{**kwargs, "mandatory": False})
+
+
+class _MethodProxy(MethodProxy):
+    publisher_cls = RequestPublisher
+
+
+class _ServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return _MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                            **self.options)
 
 
 class BoundedRpcProxy(RpcProxy):
@@ -15,14 +36,18 @@ class BoundedRpcProxy(RpcProxy):
         self.timeout = settings_of(self.container).rpc_timeout
         self.options["expiration"] = self.timeout
         # a request is answered within the bound or not at all: the reply is its confirmation,
-        # and a request that expires in seconds needs no disk (no confirm, transient)
+        # and a request that expires in seconds needs no disk (no confirm, transient). Without
+        # a confirm nameko cannot tell at once that no service has an RPC queue (it would
+        # never read the broker's return), so the request is not `mandatory`: a service that
+        # never ran is a 503 after the bound, like one that stopped.
         self.options["use_confirms"] = False
         self.options["delivery_mode"] = 1
         super().setup()
 
     def get_dependency(self, worker_ctx):
-        return BoundedService(super().get_dependency(worker_ctx), self.target_service,
-                              self.timeout)
+        proxy = _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                              **self.options)
+        return BoundedService(proxy, self.target_service, self.timeout)
 
 
 class BoundedService:
