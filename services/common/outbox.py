@@ -97,13 +97,12 @@ def serialize(envelope: Envelope) -> str:
 
 
 _rung: dict[str, set[str]] = {}  # per service, the outboxes written since its relay last looked
-ALL = "*"
 
 
-def ring(service: str, *outboxes: str) -> None:
-    """Tell this process's relay which outboxes have new entries (all of them, when none is
-    named): it publishes them at once instead of on its next look."""
-    _rung.setdefault(service, set()).update(outboxes or (ALL,))
+def ring(service: str, outbox: str) -> None:
+    """Tell this process's relay that `outbox` has new entries: it publishes them at once
+    instead of on its next look."""
+    _rung.setdefault(service, set()).add(outbox)
     background.ring(outbox_key(service))
 
 
@@ -237,12 +236,12 @@ class OutboxRelay(BackgroundLoop):
         return False
 
     def _outboxes_to_look_at(self) -> list[str]:
-        """The outboxes rung in this process; every outbox of the service when one was rung
-        without a name, and every FULL_LOOK seconds (entries written by another replica, or
-        left by a process that died before its relay ran)."""
+        """The outboxes rung in this process; every outbox of the service every FULL_LOOK
+        seconds (entries written by another replica, or left by a process that died before its
+        relay ran)."""
         rung = _rung.pop(self.service, set())
         now = time.monotonic()
-        if ALL in rung or now - self._last_full_look >= FULL_LOOK:
+        if now - self._last_full_look >= FULL_LOOK:
             self._last_full_look = now
             return [self.key, *sorted(self.redis.smembers(outboxes_key(self.service)))]
         return sorted(rung)

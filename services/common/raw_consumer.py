@@ -6,10 +6,11 @@ it, so its sender gets no answer and the operator finds no trace. This entrypoin
 undecoded message from its own connection, so the service method judges the bytes, answers,
 and parks what it refuses; nothing a sender does can stop it or make a message vanish.
 
-The method returns an `IngressOutcome`; the entrypoint then sends the reply (to `reply_to`,
-with `correlation_id`), parks the message in `guabang.dlq` when the outcome says so, and only
-then acks. If the method raises (the store is down, say), the message goes back to its queue
-after a pause, so it is never lost and never spins.
+The method gets the bytes and the message's properties, with `sender`: the broker-checked
+account that sent it (`sender_of`). It returns an `IngressOutcome`; the entrypoint then sends
+the reply (to `reply_to`, with `correlation_id`), parks the message in `guabang.dlq` when the
+outcome says so, and only then acks. If the method raises (the store is down, say), the
+message goes back to its queue after a pause, so it is never lost and never spins.
 """
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ class IngressOutcome:
     extra_headers: dict = field(default_factory=dict)
 
 
+def sender_of(user_id: str | None, headers: dict | None, operator_account: str) -> str | None:
+    """The broker account that sent a message. RabbitMQ checks `user_id`; a message the
+    operator replayed from the dead-letter queue (`guabang dlq replay`) carries the operator's
+    account there, and its first sender in the header this consumer wrote when parking it."""
+    replayed_for = (headers or {}).get("x-guabang-sender")
+    if user_id == operator_account and replayed_for:
+        return replayed_for
+    return user_id
+
+
 class RawConsumer(Entrypoint):
     def __init__(self, queue: Queue, prefetch_count: int = 10, **kwargs):
         self.queue = queue
@@ -47,7 +58,7 @@ class RawConsumer(Entrypoint):
 
     def setup(self):
         self.settings = settings_of(self.container)
-        # the account `guabang dlq replay` publishes with (see resources.ingress.sender_of)
+        # the account `guabang dlq replay` publishes with (see `sender_of`)
         self.operator_account = urlparse(self.settings.amqp_uri).username or ""
         self._running = False
         self._thread = None
@@ -88,6 +99,7 @@ class RawConsumer(Entrypoint):
     def _on_message(self, message):
         properties = dict(message.properties)
         properties["headers"] = dict(message.headers or {})
+        properties["sender"] = self._sender(message)
         self.container.spawn_worker(self, (message.body, properties), {},
                                     handle_result=partial(self._settle, message))
 
@@ -137,16 +149,17 @@ class RawConsumer(Entrypoint):
                           content_encoding="utf-8",
                           correlation_id=message.properties.get("correlation_id"))
 
+    def _sender(self, message) -> str:
+        return sender_of(message.properties.get("user_id"), message.headers,
+                         self.operator_account) or ""
+
     def _park(self, message, outcome: IngressOutcome) -> None:
         headers = dict(message.headers or {})
-        sender = message.properties.get("user_id") or ""
-        if sender == self.operator_account and headers.get("x-guabang-sender"):
-            sender = headers["x-guabang-sender"]  # replayed: still its first sender's
         headers.update({
             "x-guabang-original-queue": self.queue.name,
             "x-guabang-error": outcome.park_reason[:1000],
             "x-guabang-failed-at": utc_now(),
-            "x-guabang-sender": sender,
+            "x-guabang-sender": self._sender(message),
             **outcome.extra_headers,
         })
         body = message.body

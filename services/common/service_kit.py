@@ -55,7 +55,11 @@ class Replier(Responder):
 
 
 class ReplyingRpcConsumer(RpcConsumer):
-    """nameko's RPC consumer, replying with `ReplyPublisher`."""
+    """nameko's RPC consumer, replying with `ReplyPublisher`, and surviving the broker going
+    away mid-reply: nameko lets that publish error escape, and an error escaping a worker kills
+    the whole container. Here it ends that call only. The request stays unacked, so the broker
+    gives it out again unless it expired; the caller's bounded wait has already answered 503,
+    and its retry carries the same Idempotency-Key."""
 
     def handle_result(self, message, result, exc_info):
         config = self.container.config
@@ -63,20 +67,19 @@ class ReplyingRpcConsumer(RpcConsumer):
                           config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
                           ssl=config.get(AMQP_SSL_CONFIG_KEY),
                           login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = replier.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            result, exc_info = replier.send_response(result, exc_info)
+            self.queue_consumer.ack_message(message)
+        except BROKER_GONE as exc:
+            log.warning("could not reply to a call of %s, the broker went away (%s)",
+                        self.container.service_name, exc)
         return result, exc_info
 
 
 class BrokerProofRpc(Rpc):
-    """nameko's @rpc, except that a reply it cannot send (the broker went away during the
-    call) ends that call, not the service. nameko lets the publish error escape, and an error
-    escaping a worker kills the whole container. The request stays unacked, so the broker
-    gives it out again unless it expired; the caller's bounded wait has already answered 503,
-    and its retry carries the same Idempotency-Key.
-
-    It also reads the method's signature once, not on every call as nameko does, and replies
-    without a publisher confirm (`ReplyPublisher`)."""
+    """nameko's @rpc, answering through `ReplyingRpcConsumer` (no confirm per reply; a reply
+    the broker could not take ends that call, not the service), and reading the method's
+    signature once, not on every call as nameko does."""
 
     rpc_consumer = ReplyingRpcConsumer()
 
@@ -89,13 +92,6 @@ class BrokerProofRpc(Rpc):
             self._signature.bind(None, *args, **kwargs)  # None: the unbound method's self
         except TypeError as exc:
             raise IncorrectSignature(str(exc)) from None
-
-    def handle_result(self, message, worker_ctx, result, exc_info):
-        try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
-        except BROKER_GONE as exc:
-            log.warning("could not reply to %s, the broker went away (%s)", worker_ctx, exc)
-            return result, exc_info
 
 
 def rpc(method):

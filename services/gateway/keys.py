@@ -47,16 +47,6 @@ class ApiKeys:
             pipe.execute()
         return True
 
-    def over_rate(self, key: str, per_second: int) -> int:
-        """Seconds to wait when this key has used up this second's requests, else 0.
-
-        A fixed one-second window per key: one INCR (and its EXPIRE) per request, shared by
-        every gateway replica."""
-        with self.redis.pipeline() as pipe:
-            self._count(pipe, key)
-            used, _ = pipe.execute()
-        return self._wait(used, per_second)
-
     def principal_of(self, key: str) -> str | None:
         """The principal a presented key stands for, or None for an unknown or revoked key."""
         if self._is_admin(key):
@@ -64,18 +54,23 @@ class ApiKeys:
         return self._principal(self.redis.hget(BY_HASH, digest(key)))
 
     def authenticate(self, key: str, per_second: int) -> tuple[str | None, int]:
-        """`principal_of` and `over_rate` in one round trip: (principal or None, seconds to
-        wait). The admin token is still matched here, never looked up, and counted like any
-        key. The count of an unknown key is made but means nothing: it lapses in 2 s, and
-        the caller answers 401 before looking at the wait, as when the two were separate."""
+        """(the principal the key stands for, or None; seconds to wait when the key has used
+        up this second's requests, else 0), in one round trip.
+
+        The rate is a fixed one-second window per key: one INCR (and its EXPIRE) per request,
+        shared by every gateway replica. The admin token is matched here, never looked up,
+        and counted like any key. An unknown key is counted too; its count means nothing and
+        lapses in 2 s (the caller answers 401 before looking at the wait)."""
         admin = self._is_admin(key)
+        counter = f"gateway:rate:{digest(key)[:16]}:{int(time.time())}"
         with self.redis.pipeline(transaction=False) as pipe:
-            self._count(pipe, key)
+            pipe.incr(counter)
+            pipe.expire(counter, 2)
             if not admin:
                 pipe.hget(BY_HASH, digest(key))
             used, _, *raw = pipe.execute()
         principal = "admin" if admin else self._principal(raw[0])
-        return principal, self._wait(used, per_second)
+        return principal, 1 if used > per_second else 0
 
     def _is_admin(self, key: str) -> bool:
         return bool(self.admin_token) and hmac.compare_digest(key.encode(),
@@ -84,13 +79,3 @@ class ApiKeys:
     @staticmethod
     def _principal(raw: str | None) -> str | None:
         return json.loads(raw)["principal"] if raw else None
-
-    @staticmethod
-    def _count(pipe, key: str) -> None:
-        counter = f"gateway:rate:{digest(key)[:16]}:{int(time.time())}"
-        pipe.incr(counter)
-        pipe.expire(counter, 2)
-
-    @staticmethod
-    def _wait(used: int, per_second: int) -> int:
-        return 1 if used > per_second else 0

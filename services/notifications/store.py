@@ -167,16 +167,6 @@ class NotificationsStore:
         return {**item, "cursor": str(seq), "acked_at": receipt.get("acked_at"),
                 "acked_by": receipt.get("acked_by")}
 
-    def notification(self, township_code: str, notification_id: str) -> dict | None:
-        where = self.redis.hget(ID_INDEX, notification_id)
-        if where is None:
-            return None
-        township, seq = where.split("|")
-        if township != township_code:
-            return None
-        items = self._items(township, [seq])
-        return items[0] if items else None
-
     def ack(self, township_code: str, notification_id: str, actor: str) -> dict | None:
         slot = township_slot(township_code)
         receipt = json.dumps({"acked_at": utc_now(), "acked_by": actor})

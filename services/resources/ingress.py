@@ -16,21 +16,10 @@ from services.common.problems import Problem
 PARKED_STATUSES = {400, 403, 422}
 
 
-def sender_of(properties: dict, operator_account: str) -> str | None:
-    """The broker account that sent a message. RabbitMQ checks `user_id`; a message the
-    operator replayed from the dead-letter queue (`guabang dlq replay`) carries the operator's
-    account there, and the original sender in the header the consumer wrote when parking it."""
-    user_id = properties.get("user_id")
-    replayed_for = (properties.get("headers") or {}).get("x-guabang-sender")
-    if user_id == operator_account and replayed_for:
-        return replayed_for
-    return user_id
-
-
-def parse_commitment(body: bytes, properties: dict,
-                     operator_account: str = "") -> tuple[str, dict]:
-    """(sending department, request body), or a Problem saying why not."""
-    department = department_of_account(sender_of(properties, operator_account))
+def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
+    """(sending department, request body), or a Problem saying why not. `sender`: the account
+    the raw consumer found sent it (services/common/raw_consumer.py, `sender_of`)."""
+    department = department_of_account(properties.get("sender"))
     if department is None:
         raise Problem(403, "not-a-department-account",
                       "publish with the user_id property set to your department's broker "

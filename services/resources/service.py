@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from urllib.parse import urlparse
 
 from nameko.timer import timer
 
@@ -22,7 +21,7 @@ from services.common.raw_consumer import IngressOutcome, raw_consumer
 from services.common.redis_provider import Store
 from services.common.rpc import BoundedRpcProxy
 from services.common.schemas import Cancellation, CommitmentRequest, Delivery, NeedIn, PoolAddition
-from services.common.service_kit import DeclareTopology, SettingsProvider, rpc
+from services.common.service_kit import DeclareTopology, rpc
 from services.common.topology import INGRESS_COMMITMENTS
 from services.resources.domain import NEXT_STATUS, totals_change
 from services.resources.ingress import is_parked, parse_commitment
@@ -66,7 +65,6 @@ class ResourcesService:
     store: ResourcesStore = Store(ResourcesStore)
     relay = OutboxRelay("resources")
     assignment = BoundedRpcProxy("assignment")
-    settings = SettingsProvider()
 
     @timer(interval=10)
     def sweep_need_holds(self) -> None:
@@ -104,16 +102,12 @@ class ResourcesService:
         elif need_id and envelope.type == "resources.commitment_cancelled":
             self.store.settle_need_hold(need_id, commitment["id"], 0, 0)
 
-    @property
-    def operator_account(self) -> str:
-        return urlparse(self.settings.amqp_uri).username or ""
-
     @raw_consumer(INGRESS_COMMITMENTS)
     def on_department_message(self, body: bytes, properties: dict) -> IngressOutcome:
         """A commitment published by a department system to `guabang.ingress`; its
         `message_id` is the Idempotency-Key."""
         try:
-            _, request = parse_commitment(body, properties, self.operator_account)
+            _, request = parse_commitment(body, properties)
             result = self.commit_resources(request, properties.get("message_id"))
         except Problem as problem:
             if problem.status >= 500:

@@ -59,6 +59,11 @@ def township_index(township_code: str) -> str:
     return f"resources:{{township:{township_code}}}:commitments"
 
 
+def _ranking(township: str | None) -> str:
+    """The needs ranking of a township, or of the whole county (None)."""
+    return f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -319,7 +324,7 @@ class ResourcesStore:
                 else self.need(need_id))
         if need is None:
             return
-        keys = (RANKED_NEEDS, f"{RANKED_NEEDS}:{need['township_code']}")
+        keys = (_ranking(None), _ranking(need["township_code"]))
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 if need["status"] == "fulfilled":
@@ -330,8 +335,7 @@ class ResourcesStore:
 
     def ranked_needs(self, township: str | None, start: int, count: int) -> list[dict]:
         """Unfulfilled needs from rank `start`, hardest first."""
-        key = f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
-        ids = self.redis.zrevrange(key, start, start + count - 1)
+        ids = self.redis.zrevrange(_ranking(township), start, start + count - 1)
         villages = self.redis.hmget(NEED_VILLAGE, ids) if ids else []
         wanted: dict[str, list[str]] = {}
         for need_id, village in zip(ids, villages, strict=True):
@@ -341,8 +345,7 @@ class ResourcesStore:
         return [found[i] for i in ids if i in found]
 
     def need_rank(self, township: str | None, need_id: str) -> int | None:
-        key = f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
-        return self.redis.zrevrank(key, need_id)
+        return self.redis.zrevrank(_ranking(township), need_id)
 
     def hold_need(self, need_id: str, commitment: dict, amount: int) -> None:
         self._hold_need_of(self.redis.hget(NEED_VILLAGE, need_id), need_id, commitment, amount)

@@ -126,7 +126,7 @@ def test_scripts_redis_has_lost_are_loaded_and_run(store, redis_client):
     assert redis_client.zrange(township_index(TOWNSHIP), 0, -1) == ["cmt_1"]
 
 
-def test_authenticate_answers_as_principal_of_then_over_rate_in_one_round_trip(
+def test_authenticate_finds_the_principal_and_counts_the_request_in_one_round_trip(
         redis_client, round_trips):
     keys = ApiKeys(redis_client, "the-admin-token")
     created = keys.create("inspector:x")
@@ -136,8 +136,8 @@ def test_authenticate_answers_as_principal_of_then_over_rate_in_one_round_trip(
     assert len(round_trips) == 1  # was 2: HGET, then MULTI INCR EXPIRE EXEC
     assert keys.authenticate("the-admin-token", 2) == ("admin", 0)
     assert keys.authenticate("gbk_unknown", 2)[0] is None
-    # a key, the admin's included, shares its allowance with over_rate and is limited alike
-    assert keys.over_rate(created["key"], 2) == 0
+    # a key, the admin's included, has 2 requests this second and is limited alike
+    assert keys.authenticate(created["key"], 2) == ("inspector:x", 0)
     assert keys.authenticate(created["key"], 2) == ("inspector:x", 1)
     assert keys.authenticate("the-admin-token", 2) == ("admin", 0)
     assert keys.authenticate("the-admin-token", 2) == ("admin", 1)
