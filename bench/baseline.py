@@ -21,7 +21,6 @@ from tests.support.system import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("notifier", "worker", "gateway")  # consumers first, so no event finds no queue
-EXCHANGE = "bench.baseline"
 QUEUES = ("rpc-bench_worker", "evt-bench_worker-committed--bench_notifier.on_committed")
 
 

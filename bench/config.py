@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 
 
 def _env(name: str, default):
@@ -41,7 +41,6 @@ class BenchConfig:
     profile_seconds: float = 8.0
     drain_limit: float = 30.0  # seconds to wait for the townships to catch up after a phase
     out: str = "bench-results"
-    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,10 +108,8 @@ def parse(argv: list[str] | None = None) -> BenchConfig:
     add("--out", default=_env("BENCH_OUT", defaults.out),
         help="directory of results.json and latency.png (default %(default)s)")
     args = parser.parse_args(argv)
-    values = {name: getattr(args, name) for name in (
-        "duration", "warmup", "open_duration", "open_warmup", "fractions", "clients",
-        "open_workers", "amqp_share", "departments", "townships", "villages_per_township",
-        "redis_db", "profile", "profile_seconds", "out", "max_by", "drain_limit")}
+    # every field has a flag of the same name, but for `paths`, which --only sets below
+    values = {f.name: getattr(args, f.name) for f in fields(BenchConfig) if f.name != "paths"}
     if args.short:
         for name, value in SHORT.items():
             if getattr(args, name) == getattr(defaults, name):  # an explicit flag wins

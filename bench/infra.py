@@ -9,8 +9,10 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Container, Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, urlparse
 
 import httpx
@@ -90,9 +92,16 @@ def fresh_redis(db: int) -> str:
 
 # --- processes and CPU ---------------------------------------------------------------------------
 
-def pid_listening_on(port: int) -> int | None:
-    """The process with a listening TCP socket on `port` (the broker, Redis), found in /proc."""
-    inodes = set()
+class TcpSocket(NamedTuple):
+    local_port: int
+    remote_port: int
+    listening: bool
+    inode: str  # as a descriptor's link in /proc/<pid>/fd reads: "socket:[12345]"
+
+
+def tcp_sockets() -> list[TcpSocket]:
+    """Every TCP socket on the machine, IPv4 and IPv6, from /proc/net/tcp*."""
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -100,17 +109,30 @@ def pid_listening_on(port: int) -> int | None:
             continue
         for line in lines:
             fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(f"socket:[{fields[9]}]")
+            found.append(TcpSocket(local_port=int(fields[1].rsplit(":", 1)[1], 16),
+                                   remote_port=int(fields[2].rsplit(":", 1)[1], 16),
+                                   listening=fields[3] == "0A",
+                                   inode=f"socket:[{fields[9]}]"))
+    return found
+
+
+def socket_owners(inodes: Container[str]) -> Iterator[tuple[str, int]]:
+    """(inode, process id) for each open descriptor, in any process, of one of `inodes`."""
     if not inodes:
-        return None
+        return
     for fd in glob.glob("/proc/[0-9]*/fd/*"):
         try:
-            if os.readlink(fd) in inodes:
-                return int(fd.split("/")[2])
+            target = os.readlink(fd)
         except OSError:
             continue
-    return None
+        if target in inodes:
+            yield target, int(fd.split("/")[2])
+
+
+def pid_listening_on(port: int) -> int | None:
+    """The process with a listening TCP socket on `port` (the broker, Redis), found in /proc."""
+    inodes = {s.inode for s in tcp_sockets() if s.listening and s.local_port == port}
+    return next((pid for _, pid in socket_owners(inodes)), None)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -156,8 +178,9 @@ class CpuMeter:
                 "machine_busy_cores": round(busy / wall, 3) if wall else None}
 
 
-def other_guabang_processes(own: set[int]) -> int:
-    """`guabang run` processes on the machine that are not this bench's (other people's)."""
+def other_guabang_processes() -> int:
+    """`guabang run` processes on the machine: other people's, as the bench counts them only
+    before its own start and after they stopped."""
     count = 0
     for path in glob.glob("/proc/[0-9]*/cmdline"):
         try:
@@ -165,15 +188,14 @@ def other_guabang_processes(own: set[int]) -> int:
         except OSError:
             continue
         if b"services.cli run" in command or b"guabang run" in command:
-            if int(path.split("/")[2]) not in own:
-                count += 1
+            count += 1
     return count
 
 
-def load_snapshot(own: set[int] | None = None) -> dict:
+def load_snapshot() -> dict:
     one, five, fifteen = os.getloadavg()
     return {"loadavg": [round(one, 2), round(five, 2), round(fifteen, 2)],
-            "other_guabang_processes": other_guabang_processes(own or set()),
+            "other_guabang_processes": other_guabang_processes(),
             "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 

@@ -183,26 +183,7 @@ class RedisCensus:
 
 def _client_ports(server_port: int) -> dict[int, int]:
     """Local port of each TCP connection to `server_port` on this machine → its process id."""
-    import glob
-    import os
+    from bench.infra import socket_owners, tcp_sockets
 
-    inode_of_port = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, remote = fields[1], fields[2]
-            if int(remote.rsplit(":", 1)[1], 16) == server_port:
-                inode_of_port[f"socket:[{fields[9]}]"] = int(local.rsplit(":", 1)[1], 16)
-    found = {}
-    for fd in glob.glob("/proc/[0-9]*/fd/*"):
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target in inode_of_port:
-            found[inode_of_port[target]] = int(fd.split("/")[2])
-    return found
+    local_port = {s.inode: s.local_port for s in tcp_sockets() if s.remote_port == server_port}
+    return {local_port[inode]: pid for inode, pid in socket_owners(local_port)}

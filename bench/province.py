@@ -44,8 +44,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def store_directory_record(writer, kind: str, record: dict, projections,
+                           ascii_in_projections: bool) -> None:
+    """A township, village or department as the assignment service keeps it (its hash and its
+    code index) and as the other services' directory projections hold it. The projections'
+    townships and departments have always been stored ASCII-escaped, their villages not: kept
+    so, for the same bytes in Redis as earlier runs."""
+    code = record["code"]
+    writer.hset(f"assignment:{kind}s", code, json.dumps(record, ensure_ascii=False))
+    writer.zadd(f"assignment:{kind}s:codes", {code: 0})
+    projected = json.dumps(record, ensure_ascii=ascii_in_projections)
+    for projection in projections:
+        writer.hset(projection._key(kind), code, projected)
+
+
 def load_directory(client: redis.Redis, townships: int, villages: int) -> list[dict]:
-    assignment = AssignmentStore(client)
     projections = [DirectoryProjection(client, "resources"),
                    DirectoryProjection(client, "notifications")]
     rng = random.Random(1)
@@ -58,10 +71,8 @@ def load_directory(client: redis.Redis, townships: int, villages: int) -> list[d
             record = {"code": code, "name": f"{code[-3:]}镇", "county_code": code[:6],
                       "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
                       "revision": 1}
-            pipe.hset("assignment:townships", code, json.dumps(record, ensure_ascii=False))
-            pipe.zadd("assignment:townships:codes", {code: 0})
-            for projection in projections:
-                pipe.hset(projection._key("township"), code, json.dumps(record))
+            store_directory_record(pipe, "township", record, projections,
+                                   ascii_in_projections=True)
             for n in range(per_township):
                 if len(made) == villages:
                     break
@@ -69,17 +80,13 @@ def load_directory(client: redis.Redis, townships: int, villages: int) -> list[d
                            "township_code": code, "hardship": rng.randint(1, 5),
                            "tags": [], "created_at": "2026-11-01T00:00:00Z",
                            "updated_at": "2026-11-01T00:00:00Z", "revision": 1}
-                raw = json.dumps(village, ensure_ascii=False)
-                pipe.hset("assignment:villages", village["code"], raw)
-                pipe.zadd("assignment:villages:codes", {village["code"]: 0})
+                store_directory_record(pipe, "village", village, projections,
+                                       ascii_in_projections=False)
                 pipe.zadd(f"assignment:township:{code}:villages", {village["code"]: 0})
-                for projection in projections:
-                    pipe.hset(projection._key("village"), village["code"], raw)
                 made.append(village)
             if len(pipe) > BATCH:
                 pipe.execute()
         pipe.execute()
-    del assignment
     return made
 
 
@@ -92,10 +99,8 @@ def load_departments(client: redis.Redis, count: int) -> list[str]:
         record = {"code": code, "name": f"{code}局", "level": "county",
                   "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
                   "revision": 1}
-        client.hset("assignment:departments", code, json.dumps(record, ensure_ascii=False))
-        client.zadd("assignment:departments:codes", {code: 0})
-        for projection in projections:
-            client.hset(projection._key("department"), code, json.dumps(record))
+        store_directory_record(client, "department", record, projections,
+                               ascii_in_projections=True)
         event = events.make_event("resources.pool_increased", events.PoolIncreased(
             department_code=code, kind="cement", unit="吨", quantity="100000000.00"))
         resources.add_to_pool(code, "cement", "吨", 10_000_000_000, event, "bulk", None)

@@ -22,6 +22,13 @@ EXTRA_ENV = {
 }
 
 
+def county_villages(townships: int, villages_per_township: int) -> list[tuple[str, str]]:
+    """(village code, township code) of each village of the bench's county, township by
+    township; the baseline's too when it runs without the real path."""
+    return [(f"{COUNTY}{101 + t}{201 + v}", f"{COUNTY}{101 + t}")
+            for t in range(townships) for v in range(villages_per_township)]
+
+
 class RealPath:
     def __init__(self, broker: Broker, vhost: str, redis_url: str, departments: int,
                  townships: int, villages_per_township: int):
@@ -34,9 +41,8 @@ class RealPath:
         run = secrets.token_hex(2)
         # broker accounts are global to the broker: codes of this run only, never another's
         self.department_codes = [f"bench{run}-{n}" for n in range(departments)]
-        self.townships = [f"{COUNTY}{101 + n}" for n in range(townships)]
-        self.villages = [(f"{township}{201 + n}", township) for township in self.townships
-                         for n in range(villages_per_township)]
+        self.villages = county_villages(townships, villages_per_township)
+        self.townships = list(dict.fromkeys(township for _, township in self.villages))
 
     def start(self) -> None:
         self.system.start()

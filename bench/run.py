@@ -40,7 +40,7 @@ from bench.infra import (
     pid_listening_on,
 )
 from bench.load import ClientPool, Department, Tally, Target, closed_loop, open_loop
-from bench.real import RealPath
+from bench.real import RealPath, county_villages
 from bench.sink import Sink, SinkSpec
 from tests.support.infra import AMQP_BASE, REDIS_BASE
 
@@ -123,7 +123,7 @@ def probe(pool: ClientPool, tally: Tally, sink: Sink, target: Target, share: flo
 
 def measure(config: BenchConfig, target: Target, sink: Sink, pids: dict[str, int],
             rates: list[float] | None, share: float, profile_pids: dict[str, int] | None,
-            out_dir: Path, counters) -> dict:
+            counters) -> dict:
     tally = Tally()
     counted_before = counters()
     # the channels that set the maximum (all channels are waited for between phases, up to
@@ -181,7 +181,8 @@ def measure(config: BenchConfig, target: Target, sink: Sink, pids: dict[str, int
                 say(f"{target.path}: profiling {', '.join(profile_pids)} for "
                     f"{config.profile_seconds:g} s under the closed-loop load")
                 start = time.monotonic() + 1.0
-                running = profile.start(profile_pids, config.profile_seconds, out_dir)
+                running = profile.start(profile_pids, config.profile_seconds,
+                                        Path(config.out))
                 closed_loop(pool, tally, "profile", config.clients, start,
                             config.profile_seconds + 1.0, share)
                 profiled = profile.finish(running)
@@ -235,7 +236,7 @@ def redis_census(config: BenchConfig, pool: ClientPool, tally: Tally, share: flo
     return census.stop(tally.accepted() - before, names)
 
 
-def run_real(config: BenchConfig, broker: Broker, results: dict, out_dir: Path):
+def run_real(config: BenchConfig, broker: Broker, results: dict):
     vhost = broker.create_vhost("real")
     redis_url = fresh_redis(config.redis_db)
     real = RealPath(broker, vhost, redis_url, config.departments, config.townships,
@@ -250,32 +251,28 @@ def run_real(config: BenchConfig, broker: Broker, results: dict, out_dir: Path):
         say(f"real: {len(target.departments)} departments, {len(real.townships)} townships, "
             f"{len(real.villages)} villages, a webhook per township; "
             f"{config.amqp_share:.0%} of commitments over AMQP")
-        pids = {**real.pids(), **shared_pids(), "harness_clients": os.getpid(),
-                "harness_sink": sink.pid}
+        pids = measured_pids(real.pids(), sink)
         profile_pids = {name: pid for name, pid in real.pids().items() if name != "assignment"}
         data = measure(config, target, sink, pids, None, config.amqp_share, profile_pids,
-                       out_dir, lambda: broker_and_redis_counts(broker, vhost, REDIS_BASE))
+                       lambda: broker_and_redis_counts(broker, vhost, REDIS_BASE))
         sink = None
         results["paths"]["real"] = data
         return target
     except Exception:
-        results["notes"].append("real path failed:\n" + traceback.format_exc()
-                                + "\n" + real.logs()[-6000:])
+        note_failure(results, "real path", real.logs())
         raise
     finally:
-        if sink is not None:
-            sink.process.kill()
+        kill_unstopped(sink)
         real.stop()
         redis.Redis.from_url(redis_url).flushdb()
 
 
 def run_baseline(config: BenchConfig, broker: Broker, results: dict, target: Target | None,
-                 rates: list[float] | None, out_dir: Path) -> None:
+                 rates: list[float] | None) -> None:
     vhost = broker.create_vhost("baseline")
     amqp_uri = broker.amqp_uri(vhost)
-    villages = target.villages if target else [(f"619997{101 + t}{201 + v}", f"619997{101 + t}")
-                                               for t in range(config.townships)
-                                               for v in range(config.villages_per_township)]
+    villages = (target.villages if target
+                else county_villages(config.townships, config.villages_per_township))
     departments = ([Department(d.code, d.api_key) for d in target.departments] if target
                    else [Department(f"bench-{n}") for n in range(config.departments)])
     baseline = BaselinePath(amqp_uri, villages, departments)
@@ -286,20 +283,35 @@ def run_baseline(config: BenchConfig, broker: Broker, results: dict, target: Tar
         sink = Sink(SinkSpec(amqp_uri, "bench.baseline", "topic", False,
                              baseline.sink_bindings(townships), "plain", webhook=False))
         baseline.start(broker.admin, vhost)
-        pids = {**baseline.pids(), **shared_pids(), "harness_clients": os.getpid(),
-                "harness_sink": sink.pid}
-        data = measure(config, baseline.target(), sink, pids, rates, 0.0, None, out_dir,
+        pids = measured_pids(baseline.pids(), sink)
+        data = measure(config, baseline.target(), sink, pids, rates, 0.0, None,
                        lambda: broker_and_redis_counts(broker, vhost, REDIS_BASE))
         sink = None
         results["paths"]["baseline"] = data
     except Exception:
-        results["notes"].append("baseline failed:\n" + traceback.format_exc()
-                                + "\n" + baseline.output()[-6000:])
+        note_failure(results, "baseline", baseline.output())
         raise
     finally:
-        if sink is not None:
-            sink.process.kill()
+        kill_unstopped(sink)
         baseline.stop()
+
+
+def measured_pids(path_pids: dict[str, int], sink: Sink) -> dict[str, int]:
+    """The processes whose CPU a phase counts: the path's services, the broker and Redis they
+    share, and the bench's own clients and sink (harness_*, left out of the system's share)."""
+    return {**path_pids, **shared_pids(), "harness_clients": os.getpid(),
+            "harness_sink": sink.pid}
+
+
+def note_failure(results: dict, what: str, logs: str) -> None:
+    """In an `except` block: the traceback and the tail of the path's logs, for the report."""
+    results["notes"].append(f"{what} failed:\n" + traceback.format_exc() + "\n" + logs[-6000:])
+
+
+def kill_unstopped(sink: Sink | None) -> None:
+    """The sink's process, if measure() never stopped it (the path failed first)."""
+    if sink is not None:
+        sink.process.kill()
 
 
 def shared_pids() -> dict[str, int]:
@@ -363,10 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = None
         if "real" in config.paths:
-            target = run_real(config, broker, results, out_dir)
+            target = run_real(config, broker, results)
         if "baseline" in config.paths:
             rates = results["paths"]["real"]["rates"] if target else None
-            run_baseline(config, broker, results, target, rates, out_dir)
+            run_baseline(config, broker, results, target, rates)
     except Exception as exc:
         say(f"the bench failed: {type(exc).__name__}: {exc}")
         status = 1

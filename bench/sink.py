@@ -48,14 +48,13 @@ class Receipts:
     def __init__(self, counter, index: int):
         self.first: dict[str, float] = {}
         self.duplicates = 0
-        self.unknown = 0
         self.counter = counter
         self.index = index
 
     def add(self, ident: str | None, at: float) -> None:
         if ident is None:
-            self.unknown += 1
-        elif ident in self.first:
+            return  # no commitment id in it (another event type, or not JSON)
+        if ident in self.first:
             self.duplicates += 1
         else:
             self.first[ident] = at
@@ -158,7 +157,7 @@ def sink_main(spec: SinkSpec, pipe, counter) -> None:
     asyncio.run(main())
     running.clear()
     consumer.join(5)
-    pipe.send({name: {"first": r.first, "duplicates": r.duplicates, "unknown": r.unknown}
+    pipe.send({name: {"first": r.first, "duplicates": r.duplicates}
                for name, r in receipts.items()})
 
 
