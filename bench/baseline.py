@@ -90,22 +90,16 @@ class BaselinePath:
 
 
 def main(name: str) -> int:
-    import warnings
+    from services.runner import configure_logging, patch_for_nameko, run_until_signal, stop_within
 
-    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
-    import eventlet
-
-    eventlet.monkey_patch()  # before sockets and threads are made, as guabang run does
-
-    import logging
+    patch_for_nameko()  # as guabang run does
 
     from nameko.runners import ServiceRunner
 
     from bench.bare_services import SERVICES
 
     # as `guabang run` logs (INFO by default: eventlet's access line for every request too)
-    logging.basicConfig(level=os.environ.get("GUABANG_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    configure_logging()
     config = {
         "AMQP_URI": os.environ["AMQP_URI"],
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{os.environ.get('BENCH_BASELINE_PORT', '8001')}",
@@ -114,22 +108,8 @@ def main(name: str) -> int:
     }
     runner = ServiceRunner(config)
     runner.add_service(SERVICES[name])
-    stopping = eventlet.event.Event()
-
-    def on_signal(signum, frame):
-        if not stopping.ready():
-            stopping.send(signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    runner.start()
-    waiter = eventlet.spawn(runner.wait)
-    while not stopping.ready() and not waiter.dead:
-        eventlet.sleep(0.2)
-    with eventlet.Timeout(10, False):
-        runner.stop()
-        return 0
-    runner.kill()
+    run_until_signal(runner)  # a container that died is stopped like the rest
+    stop_within(runner)
     return 0
 
 

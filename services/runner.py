@@ -39,8 +39,8 @@ def service_classes(names):
     return [known[name] for name in names]
 
 
-def run_in_process(names: list[str]) -> int:
-    """Run the named services in this process until SIGINT or SIGTERM."""
+def patch_for_nameko() -> None:
+    """eventlet's monkey patch: call it first, before the process makes sockets or threads."""
     import warnings
 
     # eventlet warns on import that it is in maintenance; nameko 2 has no other concurrency.
@@ -49,24 +49,16 @@ def run_in_process(names: list[str]) -> int:
 
     eventlet.monkey_patch()  # nameko needs it before sockets and threads are made
 
-    import logging
 
-    from nameko.runners import ServiceRunner
-
-    from services.common.config import Settings
-    from services.common.preflight import problems_with
-
+def configure_logging() -> None:
     logging.basicConfig(level=os.environ.get("GUABANG_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
-    logging.getLogger("nameko.containers").addFilter(ExpectedProblemsWithoutTrace())
-    settings = Settings.from_env()
-    found = problems_with(settings)
-    if found:
-        print("\n".join(found), file=sys.stderr)
-        return 2
-    runner = ServiceRunner(settings.nameko_config())
-    for cls in service_classes(names):
-        runner.add_service(cls)
+
+
+def run_until_signal(runner, on_started=lambda: None) -> bool:
+    """Start a nameko ServiceRunner and wait: True once SIGINT or SIGTERM came, False if one of
+    its containers died first."""
+    import eventlet
 
     stopping = eventlet.event.Event()
 
@@ -77,22 +69,56 @@ def run_in_process(names: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     runner.start()
-    print(f"guabang: running {', '.join(names)}", flush=True)
-    if "gateway" in names:
-        print(f"guabang: HTTP on http://{settings.http_host}:{settings.http_port}", flush=True)
+    on_started()
     waiter = eventlet.spawn(runner.wait)
     while not stopping.ready() and not waiter.dead:
         eventlet.sleep(0.2)
-    if not stopping.ready():
+    return stopping.ready()
+
+
+def stop_within(runner, seconds: float = 10) -> None:
+    """Stop the runner's containers, letting running workers finish; kill them past `seconds`."""
+    import eventlet
+
+    with eventlet.Timeout(seconds, False):
+        runner.stop()
+        return
+    runner.kill()
+
+
+def run_in_process(names: list[str]) -> int:
+    """Run the named services in this process until SIGINT or SIGTERM."""
+    patch_for_nameko()
+
+    from nameko.runners import ServiceRunner
+
+    from services.common.config import Settings
+    from services.common.preflight import problems_with
+
+    configure_logging()
+    logging.getLogger("nameko.containers").addFilter(ExpectedProblemsWithoutTrace())
+    settings = Settings.from_env()
+    found = problems_with(settings)
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return 2
+    runner = ServiceRunner(settings.nameko_config())
+    for cls in service_classes(names):
+        runner.add_service(cls)
+
+    def announce():
+        print(f"guabang: running {', '.join(names)}", flush=True)
+        if "gateway" in names:
+            print(f"guabang: HTTP on http://{settings.http_host}:{settings.http_port}",
+                  flush=True)
+
+    if not run_until_signal(runner, announce):
         # a container died (nameko stops a service whose extension failed, e.g. when the
         # broker went away mid-reply): say so in the exit code, so a supervisor restarts it
         print("guabang: a service stopped unexpectedly", file=sys.stderr, flush=True)
         runner.kill()
         return 1
-    with eventlet.Timeout(10, False):
-        runner.stop()
-        return 0
-    runner.kill()
+    stop_within(runner)
     return 0
 
 
