@@ -15,7 +15,12 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.support.infra import BrokerAdmin, amqp_uri_for, redis_url_for  # noqa: E402
+from tests.support.infra import (  # noqa: E402
+    BrokerAdmin,
+    amqp_uri_for,
+    flushed_redis_url,
+    temporary_vhost,
+)
 
 # Redis databases the tests may flush; 0 stays the developer's own.
 INTEGRATION_REDIS_DB = int(os.environ.get("GUABANG_TEST_REDIS_DB", "15"))
@@ -29,9 +34,8 @@ def broker_admin():
 @pytest.fixture
 def vhost(broker_admin):
     """A fresh RabbitMQ virtual host for one test, deleted afterwards."""
-    name = broker_admin.create_vhost()
-    yield name
-    broker_admin.delete_vhost(name)
+    with temporary_vhost(broker_admin) as name:
+        yield name
 
 
 @pytest.fixture
@@ -42,10 +46,4 @@ def amqp_uri(vhost):
 @pytest.fixture
 def redis_url():
     """A Redis database emptied before the test."""
-    import redis
-
-    url = redis_url_for(INTEGRATION_REDIS_DB)
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
+    return flushed_redis_url(INTEGRATION_REDIS_DB)

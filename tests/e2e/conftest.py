@@ -3,10 +3,9 @@ import itertools
 import random
 
 import pytest
-import redis
 
-from tests.support.infra import amqp_uri_for, redis_url_for
-from tests.support.system import System
+from tests.support.infra import amqp_uri_for, temporary_vhost
+from tests.support.system import isolated_system
 
 E2E_REDIS_DB = 14
 # A county code no real county has, so test townships never meet imported real ones.
@@ -14,28 +13,11 @@ TEST_COUNTY = "619999"
 
 
 @pytest.fixture(scope="session")
-def e2e_vhost(broker_admin):
-    name = broker_admin.create_vhost()
-    yield name
-    broker_admin.delete_vhost(name)
-
-
-@pytest.fixture(scope="session")
-def e2e_redis_url():
-    url = redis_url_for(E2E_REDIS_DB)
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-@pytest.fixture(scope="session")
-def system(e2e_vhost, e2e_redis_url):
+def system(broker_admin):
     """Every service in its own process, shared by the tests of the session."""
-    running = System(amqp_uri_for(e2e_vhost), e2e_redis_url).start()
-    try:
-        running.wait_healthy()
+    with temporary_vhost(broker_admin) as vhost, \
+            isolated_system(amqp_uri_for(vhost), E2E_REDIS_DB) as running:
         yield running
-    finally:
-        running.stop()
 
 
 _township_numbers = itertools.count(random.randrange(100, 800))

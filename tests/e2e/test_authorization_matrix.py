@@ -4,15 +4,13 @@ refused call changes nothing.
 Callers: admin, the department that owns the records (own_dept), another department, the
 township of the village (own_town), another township, an inspector, no key, a revoked key.
 """
-import hashlib
-
 import httpx
 import pytest
 import redis
 
 from services.gateway.http import ROUTES
-from tests.support.infra import amqp_uri_for, redis_url_for
-from tests.support.system import System, wait_until
+from tests.support.infra import amqp_uri_for, settled, snapshot, temporary_vhost
+from tests.support.system import isolated_system, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -116,16 +114,9 @@ def fill(template, world):
 
 @pytest.fixture(scope="module")
 def world(broker_admin):
-    vhost = broker_admin.create_vhost()
-    url = redis_url_for(MATRIX_REDIS_DB)
-    redis.Redis.from_url(url).flushdb()
-    system = System(amqp_uri_for(vhost), url).start()
-    try:
-        system.wait_healthy()
+    with temporary_vhost(broker_admin) as vhost, \
+            isolated_system(amqp_uri_for(vhost), MATRIX_REDIS_DB) as system:
         yield build_world(system), system
-    finally:
-        system.stop()
-        broker_admin.delete_vhost(vhost)
 
 
 def build_world(system):
@@ -193,14 +184,6 @@ def call(system, key, method, path, body):
                          timeout=10).status_code
 
 
-def store_snapshot(system) -> dict[bytes, str]:
-    """Every key of the system's Redis database with a digest of its value, but for the rate
-    counters (a refused request still counts against its key's rate)."""
-    client = redis.Redis.from_url(system.env["REDIS_URL"])
-    return {key: hashlib.sha256(client.dump(key) or b"").hexdigest()
-            for key in client.scan_iter(count=1000) if not key.startswith(b"gateway:rate:")}
-
-
 def changed(before: dict, after: dict) -> list:
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
@@ -223,8 +206,8 @@ def _matches(pattern: str, path: str) -> bool:
 def test_refused_callers_are_refused_and_change_nothing(world):
     world, system = world
     keys = world["keys"]
-    wait_until(lambda: store_snapshot(system) == store_snapshot(system), 10, 0.5, "quiet")
-    before = store_snapshot(system)
+    store = redis.Redis.from_url(system.env["REDIS_URL"])
+    before = settled(store, timeout=10)
     wrong = []
     for method, path, body, allowed, *hidden in MATRIX:
         path, body = fill(path, world), fill(body, world)
@@ -235,7 +218,7 @@ def test_refused_callers_are_refused_and_change_nothing(world):
             if status != expected:
                 wrong.append(f"{method} {path} as {who}: {status}, expected {expected}")
     assert not wrong, "\n".join(wrong)
-    assert changed(before, store_snapshot(system)) == [], "a refused call changed these"
+    assert changed(before, snapshot(store)) == [], "a refused call changed these"
 
 
 def test_allowed_callers_get_past_the_door(world):

@@ -3,14 +3,13 @@ import json
 import subprocess
 import sys
 import uuid
-from urllib.parse import quote, urlparse
 
 import pytest
 from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
 from tests.e2e.conftest import create_key
-from tests.support.system import ROOT, wait_until
+from tests.support.system import ROOT, department_amqp_uri, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,13 +27,7 @@ def department_system(system, county):
     with system.client() as admin:
         admin.post(f"/v1/departments/{county['department']}/pool",
                    json={"kind": "fertiliser", "unit": "吨", "quantity": "10"})
-    made = guabang(system, "broker", "add-department", county["department"])
-    assert made.returncode == 0, made.stderr
-    password = made.stdout.strip()
-    broker = urlparse(system.env["AMQP_URI"])
-    uri = (f"amqp://dept-{county['department']}:{quote(password, safe='')}@"
-           f"{broker.hostname}:{broker.port}{broker.path}")
-    with Connection(uri) as connection:
+    with Connection(department_amqp_uri(system, county["department"])) as connection:
         yield connection
 
 

@@ -3,8 +3,7 @@ import time
 
 import pytest
 
-from tests.support.infra import amqp_uri_for, redis_url_for
-from tests.support.system import System, wait_until
+from tests.support.system import isolated_system, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -12,17 +11,10 @@ LATE_REDIS_DB = 12
 
 
 @pytest.fixture
-def system_without_notifications(vhost):
-    import redis
-
-    url = redis_url_for(LATE_REDIS_DB)
-    redis.Redis.from_url(url).flushdb()
-    system = System(amqp_uri_for(vhost), url).start("assignment", "resources", "gateway")
-    try:
-        system.wait_healthy(expect=("assignment", "resources"))
+def system_without_notifications(amqp_uri):
+    with isolated_system(amqp_uri, LATE_REDIS_DB, "assignment", "resources", "gateway",
+                         expect=("assignment", "resources")) as system:
         yield system
-    finally:
-        system.stop()
 
 
 def test_commitment_made_before_notifications_ever_started_arrives_exactly_once(

@@ -1,9 +1,7 @@
 """Limits an operator sets: requests a second per key, and where webhooks may point."""
 import pytest
-import redis
 
-from tests.support.infra import amqp_uri_for, redis_url_for
-from tests.support.system import System
+from tests.support.system import isolated_system
 
 pytestmark = pytest.mark.e2e
 
@@ -11,16 +9,10 @@ LIMITS_REDIS_DB = 12
 
 
 @pytest.fixture
-def strict_system(vhost):
-    url = redis_url_for(LIMITS_REDIS_DB)
-    redis.Redis.from_url(url).flushdb()
-    system = System(amqp_uri_for(vhost), url, extra_env={
-        "GUABANG_RATE_LIMIT": "5", "GUABANG_WEBHOOK_ALLOWED": "203.0.113.0/24"}).start()
-    try:
-        system.wait_healthy()
+def strict_system(amqp_uri):
+    with isolated_system(amqp_uri, LIMITS_REDIS_DB, env={
+            "GUABANG_RATE_LIMIT": "5", "GUABANG_WEBHOOK_ALLOWED": "203.0.113.0/24"}) as system:
         yield system
-    finally:
-        system.stop()
 
 
 def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_do_not(strict_system):

@@ -16,14 +16,12 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlparse
 
 import httpx
 
@@ -39,7 +37,7 @@ from tests.faults.load import (
 )
 from tests.faults.observers import QueueTap
 from tests.support.channels import StreamReader, WebhookReceiver
-from tests.support.system import ROOT, System, wait_until
+from tests.support.system import ROOT, System, department_amqp_uri, wait_until
 
 REQUESTS_ENV = "GUABANG_FAULTS_REQUESTS"
 BOUNDED_REQUESTS = 300
@@ -286,14 +284,7 @@ def set_up_county(system: System, receivers: dict[str, WebhookReceiver]) -> Coun
         with system.client(county.keys[f"township:{code}"]) as township:
             county.webhooks[code] = ok(township.post(f"/v1/townships/{code}/webhooks", json={
                 "url": receivers[code].url, "types": ["*"]}))
-    made = subprocess.run([sys.executable, "-m", "services.cli", "broker", "add-department",
-                           AMQP_DEPARTMENT], env=system.env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
-    assert made.returncode == 0, made.stderr
-    broker = urlparse(system.env["AMQP_URI"])
-    county.department_amqp_uri = (f"amqp://dept-{AMQP_DEPARTMENT}:"
-                                  f"{quote(made.stdout.strip(), safe='')}@"
-                                  f"{broker.hostname}:{broker.port}/")
+    county.department_amqp_uri = department_amqp_uri(system, AMQP_DEPARTMENT)
     return county
 
 

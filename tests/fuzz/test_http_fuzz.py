@@ -1,6 +1,5 @@
 """The HTTP API fuzzed from its own OpenAPI document (schemathesis): no 5xx, every error a
 problem+json that says what was wrong, and a rejected request leaves the store as it was."""
-import hashlib
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from tests.fuzz.conftest import EXAMPLES, THOROUGH
+from tests.support.infra import settled, snapshot
 
 pytestmark = pytest.mark.fuzz
 
@@ -26,24 +26,6 @@ def api_schema(fuzz_system):
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-def snapshot(client: redis.Redis) -> dict:
-    return {key: hashlib.sha256(client.dump(key) or b"").hexdigest()
-            for key in client.scan_iter(count=1000) if not key.startswith(b"gateway:rate:")}
-
-
-def settled(client: redis.Redis, timeout: float = 5.0) -> dict:
-    """The store once background work (relays, projections) has stopped changing it."""
-    deadline = time.monotonic() + timeout
-    before = snapshot(client)
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        after = snapshot(client)
-        if after == before:
-            return after
-        before = after
-    return before
 
 
 @schema.parametrize()

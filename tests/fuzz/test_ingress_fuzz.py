@@ -1,10 +1,7 @@
 """The AMQP ingress fuzzed with malformed bodies: every message is answered with a status (never
 a 5xx), what is refused is parked, and the consumer goes on consuming."""
 import json
-import subprocess
-import sys
 import uuid
-from urllib.parse import quote, urlparse
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +9,7 @@ from hypothesis import strategies as st
 from kombu import Connection, Exchange, Queue
 
 from tests.fuzz.conftest import EXAMPLES
-from tests.support.system import ROOT, wait_until
+from tests.support.system import department_amqp_uri, wait_until
 
 pytestmark = pytest.mark.fuzz
 
@@ -45,13 +42,7 @@ def department_connection(fuzz_system):
         admin.put("/v1/departments/fuzz", json={"name": "测试局", "level": "county"})
         admin.post("/v1/departments/fuzz/pool", json={"kind": "cement", "unit": "吨",
                                                        "quantity": "1000000"})
-    made = subprocess.run([sys.executable, "-m", "services.cli", "broker", "add-department",
-                           "fuzz"], env=fuzz_system.env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=True)
-    broker = urlparse(fuzz_system.env["AMQP_URI"])
-    uri = (f"amqp://dept-fuzz:{quote(made.stdout.strip(), safe='')}@{broker.hostname}:"
-           f"{broker.port}{broker.path}")
-    with Connection(uri) as connection:
+    with Connection(department_amqp_uri(fuzz_system, "fuzz")) as connection:
         channel = connection.channel()
         replies = Queue(f"dept-fuzz.replies.{uuid.uuid4().hex[:6]}", exclusive=True)(channel)
         replies.declare()

@@ -1,12 +1,17 @@
 """Where the tests find RabbitMQ and Redis, and per-test isolation on them."""
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlparse
 
 import httpx
+import redis
 
 AMQP_BASE = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -21,6 +26,15 @@ def amqp_uri_for(vhost: str) -> str:
 def redis_url_for(db: int) -> str:
     parts = urlparse(REDIS_BASE)
     return f"{parts.scheme}://{parts.netloc}/{db}"
+
+
+def flushed_redis_url(db: int) -> str:
+    """The URL of a Redis database, emptied first."""
+    url = redis_url_for(db)
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
 
 
 @dataclass
@@ -59,6 +73,16 @@ class BrokerAdmin:
         return response.json() if response.status_code == 200 else None
 
 
+@contextmanager
+def temporary_vhost(admin: BrokerAdmin) -> Iterator[str]:
+    """A fresh virtual host, deleted afterwards."""
+    name = admin.create_vhost()
+    try:
+        yield name
+    finally:
+        admin.delete_vhost(name)
+
+
 def queue_depth(amqp_uri: str, queue_name: str) -> int:
     """Messages ready in a queue, asked of the broker itself (the management API's counts lag)."""
     from kombu import Connection
@@ -66,3 +90,23 @@ def queue_depth(amqp_uri: str, queue_name: str) -> int:
     with Connection(amqp_uri) as connection:
         _, depth, _ = connection.default_channel.queue_declare(queue_name, passive=True)
         return depth
+
+
+def snapshot(client: redis.Redis) -> dict[bytes, str]:
+    """Every key of a Redis database with a digest of its value, but for the rate counters (a
+    refused request still counts against its key's rate)."""
+    return {key: hashlib.sha256(client.dump(key) or b"").hexdigest()
+            for key in client.scan_iter(count=1000) if not key.startswith(b"gateway:rate:")}
+
+
+def settled(client: redis.Redis, timeout: float = 5.0) -> dict[bytes, str]:
+    """The store once background work (relays, projections) has stopped changing it."""
+    deadline = time.monotonic() + timeout
+    before = snapshot(client)
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        after = snapshot(client)
+        if after == before:
+            return after
+        before = after
+    return before

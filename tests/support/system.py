@@ -8,9 +8,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote, urlparse
 
 import httpx
+
+from tests.support.infra import flushed_redis_url
 
 SERVICES = ("assignment", "resources", "notifications", "gateway")
 SECRETS_KEY = "kQk2Y0l4dG9yeS1mb3ItdGVzdHMtb25seS0xMjM0NTY="  # a Fernet key, for tests only
@@ -123,3 +128,29 @@ class System:
             return wait_until(healthy, timeout, 0.2, "the system to be healthy")
         except AssertionError:
             raise AssertionError(f"not healthy; service logs:\n{self.logs()}") from None
+
+
+@contextmanager
+def isolated_system(amqp_uri: str, redis_db: int, *services: str, expect: tuple[str, ...] = (),
+                    env: dict | None = None) -> Iterator[System]:
+    """`services` (default: all) started against `amqp_uri` and the Redis database `redis_db`,
+    flushed first; healthy (as `System.wait_healthy(expect=...)` says) before it is handed
+    over, stopped afterwards."""
+    system = System(amqp_uri, flushed_redis_url(redis_db), extra_env=env).start(*services)
+    try:
+        system.wait_healthy(expect=expect)
+        yield system
+    finally:
+        system.stop()
+
+
+def department_amqp_uri(system: System, department: str) -> str:
+    """A department's own AMQP URI, with the broker account `guabang broker add-department`
+    makes for it on the system's virtual host."""
+    made = subprocess.run([sys.executable, "-m", "services.cli", "broker", "add-department",
+                           department], env=system.env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    broker = urlparse(system.env["AMQP_URI"])
+    return (f"amqp://dept-{department}:{quote(made.stdout.strip(), safe='')}@"
+            f"{broker.hostname}:{broker.port}{broker.path}")
