@@ -111,7 +111,6 @@ class PrivateRabbit:
         self.dist_port = free_port()
         self.management_port = free_port()
         self.process: subprocess.Popen | None = None
-        self.starts = 0
         self._write_files()
 
     def _write_files(self) -> None:
@@ -163,7 +162,6 @@ class PrivateRabbit:
             self.process = subprocess.Popen([rabbit_tool("rabbitmq-server")], env=self.env(),
                                             cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
-        self.starts += 1
         wait_until(self._ready, timeout, 0.25, f"RabbitMQ node {self.node}")
 
     def _ready(self) -> bool:

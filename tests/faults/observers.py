@@ -24,7 +24,6 @@ class QueueTap:
                            routing_key=binding, durable=True)
         self.received: list[dict] = []  # one entry per delivery, redeliveries included
         self.connections = 0
-        self.errors = 0
         self._running = True
         with Connection(amqp_uri) as connection:
             # Declared now, before any load: anything published from here on is kept for us.
@@ -45,7 +44,6 @@ class QueueTap:
                             except TimeoutError:
                                 continue
             except Exception:  # the broker went away (or is not back yet): connect again
-                self.errors += 1
                 if self._running:
                     time.sleep(0.5)
 

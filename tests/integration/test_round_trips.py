@@ -10,10 +10,9 @@ from services.common.problems import Problem
 from services.gateway.keys import ApiKeys
 from services.resources.domain import totals_change
 from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesStore, township_index
+from tests.integration.helpers import TOWNSHIP, VILLAGE, add_pool, commit, raise_need
 
 pytestmark = pytest.mark.integration
-
-VILLAGE, TOWNSHIP = "610581100201", "610581100"
 
 
 @pytest.fixture
@@ -30,38 +29,11 @@ def round_trips(monkeypatch):
     return sent
 
 
-def commitment(n, need_id=None, quantity="1.00"):
-    return {"id": f"cmt_{n}", "status": "committed", "department_code": "agri",
-            "village_code": VILLAGE, "township_code": TOWNSHIP, "kind": "cement",
-            "unit": "吨", "quantity": quantity, "need_id": need_id, "note": None,
-            "created_at": "2026-11-26T00:00:00.000Z"}
-
-
-def commit(store, n, need_id=None, quantity="1.00"):
-    record = commitment(n, need_id, quantity)
-    event = events.make_event("resources.commitment_created", events.CommitmentCreated(**record),
-                              township_code=TOWNSHIP, village_code=VILLAGE)
-    stored, _ = store.commit(record, int(float(quantity) * 100), event, f"fp-{n}", None)
-    return stored, event
-
-
 @pytest.fixture
 def store(redis_client):
     store = ResourcesStore(redis_client)
-    event = events.make_event("resources.pool_increased", events.PoolIncreased(
-        department_code="agri", kind="cement", unit="吨", quantity="20.00"))
-    store.add_to_pool("agri", "cement", "吨", 2000, event, "fp", None)
+    add_pool(store)
     return store
-
-
-def raise_need(store, need_id="need_1", requested=1000):
-    need = {"id": need_id, "village_code": VILLAGE, "township_code": TOWNSHIP, "hardship": 3,
-            "kind": "cement", "unit": "吨", "category": "economy", "purpose": "路",
-            "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested="10.00"), township_code=TOWNSHIP, village_code=VILLAGE)
-    store.raise_need(need, requested, event, "fp", None, scope="admin")
 
 
 def project(store, event):
@@ -73,7 +45,7 @@ def project(store, event):
 def test_a_commitment_is_stored_with_its_lookup_in_one_round_trip(store, round_trips):
     commit(store, 0)  # Redis has the script from now on (a first run loads it)
     round_trips.clear()
-    stored, _ = commit(store, 1, quantity="2.50")
+    stored = commit(store, 1, quantity="2.50").commitment
     assert len(round_trips) == 1  # was 2: the lookup's HSET, then the script
     assert store.commitment("cmt_1") == stored
     assert store.pool("agri")[0]["reserved"] == "3.50"  # 1.00 + 2.50
@@ -104,8 +76,8 @@ def test_a_commitment_the_pool_refuses_gives_its_need_hold_back(store, redis_cli
 
 def test_a_commitment_event_is_projected_once_with_its_listing_indexes(
         store, redis_client, round_trips):
-    project(store, commit(store, 0)[1])  # Redis has the script from now on
-    _, event = commit(store, 1, quantity="3.00")
+    project(store, commit(store, 0).event)  # Redis has the script from now on
+    event = commit(store, 1, quantity="3.00").event
     round_trips.clear()
     assert project(store, event) is True
     assert len(round_trips) == 1  # was 3: the script, then each listing index
@@ -117,7 +89,7 @@ def test_a_commitment_event_is_projected_once_with_its_listing_indexes(
 
 def test_scripts_redis_has_lost_are_loaded_and_run(store, redis_client):
     redis_client.script_flush()
-    stored, event = commit(store, 1)
+    stored, _, event = commit(store, 1)
     assert store.commitment("cmt_1") == stored
     assert store.pool("agri")[0]["reserved"] == "1.00"  # reserved once, not twice
     redis_client.script_flush()

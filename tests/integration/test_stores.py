@@ -9,31 +9,11 @@ from services.common.directory import DirectoryProjection
 from services.common.problems import Problem
 from services.notifications.store import NotificationsStore
 from services.resources.store import ResourcesStore
+from tests.integration.helpers import add_pool, commit, commitment, raise_need
 
 OUTBOX = "resources:{dept:agri}:outbox"  # the department's own outbox, in its hash slot
 
 pytestmark = pytest.mark.integration
-
-
-def commitment(n, quantity="1.00"):
-    return {"id": f"cmt_{n}", "status": "committed", "department_code": "agri",
-            "village_code": "610581100201", "township_code": "610581100", "kind": "cement",
-            "unit": "吨", "quantity": quantity, "need_id": None, "note": None,
-            "created_at": "2026-11-26T00:00:00.000Z"}
-
-
-def commit(store, n, key=None, quantity="1.00", fingerprint=None):
-    record = commitment(n, quantity)
-    event = events.make_event("resources.commitment_created", events.CommitmentCreated(**record),
-                              township_code="610581100", village_code="610581100201")
-    return store.commit(record, int(float(quantity) * 100), event,
-                        fingerprint or f"fp-{n}", key)
-
-
-def add_pool(store, quantity=2000):
-    event = events.make_event("resources.pool_increased", events.PoolIncreased(
-        department_code="agri", kind="cement", unit="吨", quantity="20.00"))
-    return store.add_to_pool("agri", "cement", "吨", quantity, event, "fp", None)
 
 
 def test_concurrent_commitments_never_reserve_more_than_the_pool(redis_client):
@@ -72,9 +52,9 @@ def test_a_refused_commitment_changes_nothing(redis_client):
 def test_idempotency_key_replays_the_first_commitment_and_refuses_another_body(redis_client):
     store = ResourcesStore(redis_client)
     add_pool(store)
-    first, replayed = commit(store, 1, key="k-1")
+    first, replayed, _ = commit(store, 1, key="k-1")
     assert not replayed
-    again, replayed = commit(store, 2, key="k-1", fingerprint="fp-1")
+    again, replayed, _ = commit(store, 2, key="k-1", fingerprint="fp-1")
     assert replayed and again == first
     with pytest.raises(Problem) as reused:
         commit(store, 3, key="k-1", fingerprint="another body")
@@ -147,7 +127,7 @@ def test_a_busy_webhooks_queue_never_hides_another_townships_delivery(redis_clie
     found = []
     deadline = time.monotonic() + 3
     while not found and time.monotonic() < deadline:
-        found = [c for c in store.claim_due(60_000, 50, 8, {"whk_slow": 8})]
+        found = list(store.claim_due(60_000, 50, 8, {"whk_slow": 8}))
         time.sleep(0.05)
     assert [c.delivery_id for c in found] == ["dlv_whk_next_0"]
 
@@ -223,15 +203,9 @@ def test_a_cached_record_is_never_replaced_by_an_older_read(redis_client):
 
 def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(redis_client):
     store = ResourcesStore(redis_client)
-    need = {"id": "need_1", "village_code": "610581100201", "township_code": "610581100",
-            "hardship": 3, "kind": "cement", "unit": "吨", "category": "economy",
-            "purpose": "晾晒场", "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested="10.00"), township_code="610581100", village_code="610581100201")
-    store.raise_need(need, 1000, event, "fp", None, scope="admin")
+    raise_need(store, "need_1", purpose="晾晒场")
     # the process dies after holding the need for a commitment, before reserving the pool
-    lost = commitment("lost", "4.00") | {"need_id": "need_1"}
+    lost = commitment("lost", "4.00", need_id="need_1")
     redis_client.zadd("resources:need-holds:pending", {"need_1|cmt_lost": 0})
     store.hold_need("need_1", lost, 400)
     assert store.need("need_1")["committed"] == "4.00"
@@ -244,18 +218,8 @@ def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(redis_cl
 def test_a_hold_whose_answer_was_lost_but_commitment_stored_stays(redis_client):
     store = ResourcesStore(redis_client)
     add_pool(store)
-    need = {"id": "need_2", "village_code": "610581100201", "township_code": "610581100",
-            "hardship": 3, "kind": "cement", "unit": "吨", "category": "economy",
-            "purpose": "路", "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested="10.00"), township_code="610581100", village_code="610581100201")
-    store.raise_need(need, 1000, event, "fp", None, scope="admin")
-    stored = commitment("kept", "3.00") | {"need_id": "need_2"}
-    created = events.make_event("resources.commitment_created",
-                                events.CommitmentCreated(**stored),
-                                township_code="610581100", village_code="610581100201")
-    store.commit(stored, 300, created, "fp-kept", None)
+    raise_need(store, "need_2")
+    commit(store, "kept", quantity="3.00", need_id="need_2")
     redis_client.zadd("resources:need-holds:pending", {"need_2|cmt_kept": 0})  # answer lost
     assert store.sweep_pending_holds(older_than_ms=0) == 0
     assert store.need("need_2")["committed"] == "3.00"
