@@ -22,8 +22,8 @@ from pathlib import Path
 import redis
 
 from services.assignment.store import AssignmentStore
-from services.common import events
-from services.common.directory import DirectoryProjection
+from services.common.contract import events
+from services.common.storage.directory_projection import DirectoryProjection
 from services.notifications.service import notification_id
 from services.notifications.store import NotificationsStore, pack
 from services.resources.domain import totals_change

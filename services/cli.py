@@ -13,8 +13,8 @@ def _keys_create(args) -> int:
     from pydantic import ValidationError
 
     from services.common.config import Settings
-    from services.common.redis_provider import connect
-    from services.common.schemas import ApiKeyRequest
+    from services.common.contract.http_bodies import ApiKeyRequest
+    from services.common.storage.redis_store import connect
     from services.gateway.keys import ApiKeys
 
     try:
@@ -30,8 +30,8 @@ def _keys_create(args) -> int:
 
 
 def _dlq(args) -> int:
-    from services.common import dlq
     from services.common.config import Settings
+    from services.common.messaging import dlq
 
     settings = Settings.from_env()
     if args.action == "list":
@@ -51,7 +51,7 @@ def _import_county(args) -> int:
     from services.assignment.county_import import SAMPLE_VILLAGES, county_name, import_county
     from services.assignment.store import AssignmentStore
     from services.common.config import Settings
-    from services.common.redis_provider import connect
+    from services.common.storage.redis_store import connect
 
     villages = Path(args.villages) if args.villages else None
     if args.sample:
@@ -75,12 +75,12 @@ def _import_county(args) -> int:
 
 def _broker(args) -> int:
     if args.action == "definitions":
-        from services.common.broker_definitions import definitions
+        from services.common.messaging.broker_definitions import definitions
 
         print(json.dumps(definitions(), indent=2, ensure_ascii=False))
         return 0
-    from services.common.broker_accounts import BrokerAccountError, add_department_account
     from services.common.config import Settings
+    from services.common.messaging.broker_accounts import BrokerAccountError, add_department_account
 
     try:
         password = add_department_account(Settings.from_env(), args.department)
@@ -92,9 +92,9 @@ def _broker(args) -> int:
 
 
 def _feed_status(args) -> int:
-    from services.common.codes import is_township_code
     from services.common.config import Settings
-    from services.common.redis_provider import connect
+    from services.common.contract.codes import is_township_code
+    from services.common.storage.redis_store import connect
     from services.notifications.service import feed_status
     from services.notifications.store import NotificationsStore
 

@@ -128,7 +128,7 @@ LOCAL_STATE = Path(".guabang")
 def local_secrets_key() -> str:
     """The key that seals webhook secrets, kept in .guabang/ so that a restart can still open
     them (production sets GUABANG_SECRETS_KEY instead)."""
-    from services.common.secrets_box import SecretsBox
+    from services.common.storage.secrets_box import SecretsBox
 
     path = LOCAL_STATE / "secrets.key"
     if not path.exists():

@@ -5,7 +5,7 @@ inspection is special: whoever may not see it gets the very answer an unknown id
 """
 from __future__ import annotations
 
-from services.common.principals import Principal
+from services.common.contract.principals import Principal
 
 
 def reads_everything(principal: Principal) -> bool:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from services.assignment import directory
 from services.assignment.store import AssignmentStore
-from services.common.codes import COUNTY_PATTERN
-from services.common.problems import Problem
+from services.common.contract.codes import COUNTY_PATTERN
+from services.common.contract.problems import Problem
 
 SAMPLE_VILLAGES = Path(__file__).parent / "data"
 VILLAGE_COLUMNS = ["code", "name", "township_code", "hardship", "tags"]

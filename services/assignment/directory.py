@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from services.assignment.domain import check_village_belongs
 from services.assignment.store import AssignmentStore
-from services.common import events
-from services.common.codes import is_department_code, is_township_code, is_village_code
-from services.common.problems import invalid, validated
-from services.common.schemas import DepartmentIn, TownshipIn, VillageIn
+from services.common.contract import events
+from services.common.contract.codes import is_department_code, is_township_code, is_village_code
+from services.common.contract.http_bodies import DepartmentIn, TownshipIn, VillageIn
+from services.common.contract.problems import invalid, validated
 
 
 def public(record: dict) -> dict:

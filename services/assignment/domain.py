@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.common.codes import township_of_village_code
-from services.common.problems import invalid
+from services.common.contract.codes import township_of_village_code
+from services.common.contract.problems import invalid
 
 TASKS = ("plan", "economy", "dispute", "organization")
 # Roles a village has at most one of at a time; any number of members may serve.

@@ -14,15 +14,15 @@ from services.assignment.store import (
     township_inspections_key,
     village_inspections_key,
 )
-from services.common import events
-from services.common.events import utc_now
-from services.common.fingerprints import request_fingerprint
-from services.common.ids import new_id
-from services.common.lists import page, parse_limit
-from services.common.principals import Principal
-from services.common.problems import Problem, conflict, invalid, validated
-from services.common.schemas import InspectionIn, InspectionReport
-from services.common.service_kit import rpc
+from services.common.contract import events
+from services.common.contract.events import utc_now
+from services.common.contract.http_bodies import InspectionIn, InspectionReport
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem, conflict, invalid, validated
+from services.common.messaging.rpc_server import rpc
+from services.common.values.fingerprints import request_fingerprint
+from services.common.values.ids import new_id
 
 ALL_INSPECTIONS = "assignment:inspections:all"
 

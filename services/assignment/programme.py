@@ -16,14 +16,9 @@ from services.assignment.store import (
     department_cadres_key,
     village_problems_key,
 )
-from services.common import events
-from services.common.events import county_today, utc_now
-from services.common.fingerprints import request_fingerprint
-from services.common.ids import new_id
-from services.common.lists import page, parse_limit
-from services.common.principals import Principal
-from services.common.problems import Problem, conflict, invalid, not_found, validated
-from services.common.schemas import (
+from services.common.contract import events
+from services.common.contract.events import county_today, utc_now
+from services.common.contract.http_bodies import (
     AssignmentIn,
     CadreIn,
     EndAssignment,
@@ -31,7 +26,12 @@ from services.common.schemas import (
     ResolveProblem,
     WorkLogIn,
 )
-from services.common.service_kit import rpc
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem, conflict, invalid, not_found, validated
+from services.common.messaging.rpc_server import rpc
+from services.common.values.fingerprints import request_fingerprint
+from services.common.values.ids import new_id
 
 
 def forbidden(principal: Principal, doing: str) -> Problem:

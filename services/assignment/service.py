@@ -5,11 +5,12 @@ from services.assignment import directory
 from services.assignment.inspections import InspectionsRpc
 from services.assignment.programme import ProgrammeRpc
 from services.assignment.store import AssignmentStore
-from services.common.lists import page, parse_limit
-from services.common.outbox import OutboxRelay
-from services.common.problems import invalid, not_found
-from services.common.redis_provider import Store
-from services.common.service_kit import DeclareTopology, rpc
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.problems import invalid, not_found
+from services.common.messaging.outbox import OutboxRelay
+from services.common.messaging.rpc_server import rpc
+from services.common.messaging.topology import DeclareTopology
+from services.common.storage.redis_store import Store
 
 
 class AssignmentService(ProgrammeRpc, InspectionsRpc):

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import redis
 
-from services.common.events import Envelope, county_today, utc_now
-from services.common.lua import key_reused, load_script
-from services.common.outbox import outbox_key, ring, serialize
-from services.common.problems import conflict, not_found
+from services.common.contract.events import Envelope, county_today, utc_now
+from services.common.contract.problems import conflict, not_found
+from services.common.messaging.outbox import outbox_key, serialize, wake_relay
+from services.common.storage.lua import key_reused, load_script
 
 SERVICE = "assignment"
 OUTBOX = outbox_key(SERVICE)
@@ -134,7 +134,7 @@ class AssignmentStore:
                         pipe.zadd(_township_villages_key(record["township_code"]), {code: 0})
                     pipe.rpush(OUTBOX, serialize(event))
                     pipe.execute()
-                    ring(SERVICE, OUTBOX)
+                    wake_relay(SERVICE, OUTBOX)
                     return record, previous is None
                 except redis.WatchError:
                     continue
@@ -185,7 +185,7 @@ class AssignmentStore:
         if outcome == "reused":
             raise key_reused()
         if event is not None:
-            ring(SERVICE, OUTBOX)
+            wake_relay(SERVICE, OUTBOX)
         return json.loads(rest[0]), outcome == "replay"
 
     def transition(self, records: str, record_id: str, expected_status: str, updated: dict,
@@ -198,7 +198,7 @@ class AssignmentStore:
                   len(add_to), *absences],
         )
         if outcome == "ok":
-            ring(SERVICE, OUTBOX)
+            wake_relay(SERVICE, OUTBOX)
         return outcome
 
     # --- assignments -------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class AssignmentStore:
                            f"village {village} already has an active "
                            f"{assignment['role']} ({rest[0]}) for those dates",
                            assignment_id=rest[0])
-        ring(SERVICE, OUTBOX)
+        wake_relay(SERVICE, OUTBOX)
         return json.loads(rest[0]), outcome == "replay"
 
     def end_assignment(self, ended: dict, event: Envelope,
@@ -243,7 +243,7 @@ class AssignmentStore:
         if outcome == "not-active":
             raise conflict("assignment-not-active",
                            f"assignment {ended['id']} has already ended")
-        ring(SERVICE, OUTBOX)
+        wake_relay(SERVICE, OUTBOX)
         return json.loads(rest[0]), outcome == "ok-leaderless"
 
     def active_assignments(self, village_code: str) -> list[dict]:
@@ -280,7 +280,7 @@ class AssignmentStore:
             raise conflict("assignment-not-active",
                            f"assignment {log['assignment_id']} has ended; work is logged on "
                            "an active assignment")
-        ring(SERVICE, OUTBOX)
+        wake_relay(SERVICE, OUTBOX)
         return json.loads(rest[0]), outcome == "replay"
 
     def work_counters(self, kind: str, key: str) -> tuple[dict, int]:

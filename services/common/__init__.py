@@ -1,2 +1,3 @@
-"""Mechanisms every Guabang service stands on: configuration, the event contract,
-the outbox and its relay, reliable consumers, and the broker topology."""
+"""What every Guabang service stands on, in four parts: the public contract (`contract/`),
+RabbitMQ (`messaging/`), Redis (`storage/`) and small value types (`values/`); and the
+configuration and start-up checks every process reads."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from nameko.extensions import DependencyProvider
+
 
 def _float_list(raw: str) -> tuple[float, ...]:
     return tuple(float(part) for part in raw.split(",") if part.strip())
@@ -78,3 +80,10 @@ class Settings:
 def settings_of(container) -> Settings:
     """The Settings a running container was started with (env defaults when absent)."""
     return container.config.get("GUABANG") or Settings.from_env()
+
+
+class SettingsProvider(DependencyProvider):
+    """The Settings the service was started with."""
+
+    def get_dependency(self, worker_ctx):
+        return settings_of(self.container)

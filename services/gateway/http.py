@@ -16,8 +16,9 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from services.common.principals import Principal, Rule
-from services.common.problems import Problem, validated
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem, validated
+from services.gateway.access import Rule
 
 log = logging.getLogger(__name__)
 

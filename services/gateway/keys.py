@@ -10,8 +10,8 @@ import time
 
 import redis
 
-from services.common.events import utc_now
-from services.common.ids import new_id
+from services.common.contract.events import utc_now
+from services.common.values.ids import new_id
 
 BY_HASH = "gateway:api-keys:by-hash"
 BY_ID = "gateway:api-keys:by-id"

@@ -8,9 +8,7 @@ import time
 import eventlet
 from werkzeug.wrappers import Response
 
-from services.common import principals as may
-from services.common.problems import Problem
-from services.common.schemas import (
+from services.common.contract.http_bodies import (
     Notification,
     TownshipFeedStatus,
     Webhook,
@@ -18,13 +16,15 @@ from services.common.schemas import (
     WebhookIn,
     page_of,
 )
+from services.common.contract.problems import Problem
+from services.gateway import access
 from services.gateway.http import PAGING, Call, bearer_token, replayable, route
 
 KEEP_ALIVE = 10.0  # seconds between comments that keep proxies from closing an idle stream
 POLL = 0.5  # seconds between looks for new notifications when there were none
 
-own_township = may.any_of(may.township_in_path(), may.inspector)
-township_itself = may.township_in_path()  # admin, or the township (inspectors only read)
+own_township = access.any_of(access.township_in_path(), access.inspector)
+township_itself = access.township_in_path()  # admin, or the township (inspectors only read)
 
 
 def sse_event(item: dict) -> str:
@@ -117,7 +117,7 @@ class NotificationsRoutes:
     # --- operators ---------------------------------------------------------------------------
 
     @route("GET", "/v1/admin/feeds", "Per township: unacked notifications and failing webhooks",
-           allow=may.admin_only, response=page_of(TownshipFeedStatus), tag="operations",
+           allow=access.admin_only, response=page_of(TownshipFeedStatus), tag="operations",
            query={"township": "only this township"})
     def feed_status(self, call: Call):
         return self.notifications.feed_status(call.query("township"))

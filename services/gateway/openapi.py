@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
-from services.common.schemas import ProblemBody
+from services.common.contract.http_bodies import ProblemBody
 from services.gateway.http import ROUTES
 
 REF = "#/components/schemas/{model}"

@@ -2,8 +2,7 @@
 gateway. Simple rules are checked here; the resources service decides on the records."""
 from __future__ import annotations
 
-from services.common import principals as may
-from services.common.schemas import (
+from services.common.contract.http_bodies import (
     Cancellation,
     Commitment,
     CommitmentRequest,
@@ -15,6 +14,7 @@ from services.common.schemas import (
     VillageResources,
     page_of,
 )
+from services.gateway import access
 from services.gateway.http import PAGING, Call, replayable, route
 
 
@@ -26,14 +26,14 @@ class ResourcesRoutes:
     # --- pools -------------------------------------------------------------------------------
 
     @route("POST", "/v1/departments/<code>/pool", "Add to a department's pool",
-           allow=may.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
+           allow=access.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
            tag="resources", idempotent=True, errors=(404,))
     def add_to_pool(self, call: Call, code: str):
         result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
         return replayable(result, "item")
 
     @route("GET", "/v1/departments/<code>/pool", "Read a department's pool",
-           allow=may.any_of(may.department_in_path(), may.inspector),
+           allow=access.any_of(access.department_in_path(), access.inspector),
            response=page_of(PoolItem), tag="resources", errors=(404,))
     def get_pool(self, call: Call, code: str):
         return {**self.resources.get_pool(code), "next": None}
@@ -41,13 +41,13 @@ class ResourcesRoutes:
     # --- commitments -------------------------------------------------------------------------
 
     @route("POST", "/v1/commitments", "Commit resources to a village",
-           allow=may.department_in_body(), body=CommitmentRequest, response=Commitment,
+           allow=access.department_in_body(), body=CommitmentRequest, response=Commitment,
            status=201, tag="resources", idempotent=True, errors=(409,))
     def commit_resources(self, call: Call):
         result = self.resources.commit_resources(call.raw_body, call.idempotency_key)
         return replayable(result, "commitment")
 
-    @route("GET", "/v1/commitments", "List commitments", allow=may.anyone,
+    @route("GET", "/v1/commitments", "List commitments", allow=access.anyone,
            response=page_of(Commitment), tag="resources",
            query={"village": "only to this village", "department": "only of this department",
                   "status": "committed, delivered, confirmed or cancelled", **PAGING})
@@ -56,47 +56,47 @@ class ResourcesRoutes:
             _actor(call), call.query("village"), call.query("department"),
             call.query("status"), call.query("after"), call.query("limit"))
 
-    @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=may.anyone,
+    @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=access.anyone,
            response=Commitment, tag="resources", errors=(404,))
     def get_commitment(self, call: Call, commitment_id: str):
         return self.resources.get_commitment(_actor(call), commitment_id)
 
     @route("POST", "/v1/commitments/<commitment_id>/deliver",
            "Record a delivery (a smaller quantity gives the rest back to the pool)",
-           allow=may.anyone, body=Delivery, response=Commitment, tag="resources",
+           allow=access.anyone, body=Delivery, response=Commitment, tag="resources",
            errors=(404, 409))
     def deliver(self, call: Call, commitment_id: str):
         return self.resources.deliver(_actor(call), commitment_id, call.raw_body)
 
     @route("POST", "/v1/commitments/<commitment_id>/confirm",
-           "Confirm a delivery (the township's receipt)", allow=may.anyone,
+           "Confirm a delivery (the township's receipt)", allow=access.anyone,
            response=Commitment, tag="resources", errors=(404, 409))
     def confirm(self, call: Call, commitment_id: str):
         return self.resources.confirm(_actor(call), commitment_id)
 
     @route("POST", "/v1/commitments/<commitment_id>/cancel",
            "Cancel a commitment before delivery (its reservation goes back to the pool)",
-           allow=may.anyone, body=Cancellation, response=Commitment, tag="resources",
+           allow=access.anyone, body=Cancellation, response=Commitment, tag="resources",
            errors=(404, 409))
     def cancel(self, call: Call, commitment_id: str):
         return self.resources.cancel(_actor(call), commitment_id, call.raw_body)
 
     @route("GET", "/v1/villages/<code>/resources",
            "What a village has been committed, delivered and confirmed, and by whom",
-           allow=may.anyone, response=VillageResources, tag="resources", errors=(404,))
+           allow=access.anyone, response=VillageResources, tag="resources", errors=(404,))
     def village_resources(self, call: Call, code: str):
         return self.resources.village_resources(_actor(call), code)
 
     # --- needs -------------------------------------------------------------------------------
 
-    @route("POST", "/v1/villages/<code>/needs", "Raise a village's need", allow=may.anyone,
+    @route("POST", "/v1/villages/<code>/needs", "Raise a village's need", allow=access.anyone,
            body=NeedIn, response=Need, status=201, tag="needs", idempotent=True,
            errors=(404,))
     def raise_need(self, call: Call, code: str):
         return replayable(self.resources.raise_need(_actor(call), code, call.raw_body,
                                                     call.idempotency_key), "need")
 
-    @route("GET", "/v1/needs", "Needs, hardest villages first", allow=may.anyone,
+    @route("GET", "/v1/needs", "Needs, hardest villages first", allow=access.anyone,
            response=page_of(Need), tag="needs",
            query={"status": "open (default), covered or unfulfilled",
                   "township": "only this township's", "kind": "only of this kind", **PAGING})
@@ -106,6 +106,6 @@ class ResourcesRoutes:
                                          call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/villages/<code>/needs", "A village's needs, whatever their status",
-           allow=may.anyone, response=page_of(Need), tag="needs", errors=(404,))
+           allow=access.anyone, response=page_of(Need), tag="needs", errors=(404,))
     def village_needs(self, call: Call, code: str):
         return self.resources.village_needs(_actor(call), code)

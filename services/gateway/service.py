@@ -5,13 +5,8 @@ import eventlet
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from services.common import principals as may
-from services.common.config import settings_of
-from services.common.principals import Principal
-from services.common.problems import Problem
-from services.common.redis_provider import connect
-from services.common.rpc import BoundedRpcProxy
-from services.common.schemas import (
+from services.common.config import SettingsProvider, settings_of
+from services.common.contract.http_bodies import (
     ApiKey,
     ApiKeyRequest,
     Department,
@@ -23,7 +18,11 @@ from services.common.schemas import (
     VillageIn,
     page_of,
 )
-from services.common.service_kit import SettingsProvider
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem
+from services.common.messaging.rpc_client import BoundedRpcProxy
+from services.common.storage.redis_store import connect
+from services.gateway import access
 from services.gateway.http import PAGING, Call, bearer_token, json_response, route
 from services.gateway.keys import ApiKeys
 from services.gateway.metrics import MetricsProvider
@@ -101,12 +100,12 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
 
     # --- api keys ----------------------------------------------------------------------------
 
-    @route("POST", "/v1/api-keys", "Create an API key", allow=may.admin_only, body=ApiKeyRequest,
+    @route("POST", "/v1/api-keys", "Create an API key", allow=access.admin_only, body=ApiKeyRequest,
            response=ApiKey, status=201, tag="keys")
     def create_api_key(self, call: Call):
         return 201, self.keys.create(call.body.principal)
 
-    @route("DELETE", "/v1/api-keys/<key_id>", "Revoke an API key", allow=may.admin_only,
+    @route("DELETE", "/v1/api-keys/<key_id>", "Revoke an API key", allow=access.admin_only,
            status=204, tag="keys", errors=(404,))
     def revoke_api_key(self, call: Call, key_id: str):
         if not self.keys.revoke(key_id):
@@ -115,12 +114,12 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
 
     # --- directory ---------------------------------------------------------------------------
 
-    @route("PUT", "/v1/townships/<code>", "Register or update a township", allow=may.admin_only,
+    @route("PUT", "/v1/townships/<code>", "Register or update a township", allow=access.admin_only,
            body=TownshipIn, response=Township, tag="directory")
     def put_township(self, call: Call, code: str):
         return _created(self.assignment.put_township(code, call.raw_body), "township")
 
-    @route("GET", "/v1/townships", "List townships", allow=may.anyone,
+    @route("GET", "/v1/townships", "List townships", allow=access.anyone,
            response=page_of(Township), tag="directory", query=PAGING)
     def list_townships(self, call: Call):
         if call.principal.kind == "township":  # a township sees itself only
@@ -134,17 +133,17 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
         return self.assignment.list_townships(call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/townships/<code>", "Read a township",
-           allow=may.any_of(may.township_in_path(), lambda p, *_: p.kind != "township"),
+           allow=access.any_of(access.township_in_path(), lambda p, *_: p.kind != "township"),
            response=Township, tag="directory", errors=(404,))
     def get_township(self, call: Call, code: str):
         return self.assignment.get_township(code)
 
-    @route("PUT", "/v1/villages/<code>", "Register or update a village", allow=may.admin_only,
+    @route("PUT", "/v1/villages/<code>", "Register or update a village", allow=access.admin_only,
            body=VillageIn, response=Village, tag="directory")
     def put_village(self, call: Call, code: str):
         return _created(self.assignment.put_village(code, call.raw_body), "village")
 
-    @route("GET", "/v1/villages", "List villages", allow=may.anyone,
+    @route("GET", "/v1/villages", "List villages", allow=access.anyone,
            response=page_of(Village), tag="directory",
            query={"township": "only this township's villages", **PAGING})
     def list_villages(self, call: Call):
@@ -155,7 +154,7 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
             township = call.principal.code
         return self.assignment.list_villages(township, call.query("after"), call.query("limit"))
 
-    @route("GET", "/v1/villages/<code>", "Read a village", allow=may.anyone, response=Village,
+    @route("GET", "/v1/villages/<code>", "Read a village", allow=access.anyone, response=Village,
            tag="directory", errors=(404,))
     def get_village(self, call: Call, code: str):
         if call.principal.kind == "township" and not code.startswith(call.principal.code):
@@ -163,16 +162,16 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
         return self.assignment.get_village(code)
 
     @route("PUT", "/v1/departments/<code>", "Register or update a department",
-           allow=may.admin_only, body=DepartmentIn, response=Department, tag="directory")
+           allow=access.admin_only, body=DepartmentIn, response=Department, tag="directory")
     def put_department(self, call: Call, code: str):
         return _created(self.assignment.put_department(code, call.raw_body), "department")
 
-    @route("GET", "/v1/departments", "List departments", allow=may.anyone,
+    @route("GET", "/v1/departments", "List departments", allow=access.anyone,
            response=page_of(Department), tag="directory", query=PAGING)
     def list_departments(self, call: Call):
         return self.assignment.list_departments(call.query("after"), call.query("limit"))
 
-    @route("GET", "/v1/departments/<code>", "Read a department", allow=may.anyone,
+    @route("GET", "/v1/departments/<code>", "Read a department", allow=access.anyone,
            response=Department, tag="directory", errors=(404,))
     def get_department(self, call: Call, code: str):
         return self.assignment.get_department(code)

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 import eventlet
 import httpx
 
-from services.common import background
-from services.common.background import BackgroundLoop
 from services.common.config import settings_of
-from services.common.events import utc_now
-from services.common.redis_provider import connect
-from services.common.secrets_box import SecretsBox
+from services.common.contract.events import utc_now
+from services.common.messaging import background
+from services.common.messaging.background import BackgroundLoop
+from services.common.storage.redis_store import connect
+from services.common.storage.secrets_box import SecretsBox
 from services.notifications import targets, webhooks
-from services.notifications.store import DELIVERIES_BELL, Claim, NotificationsStore
+from services.notifications.store import DISPATCHER_LOOP, Claim, NotificationsStore
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ PER_WEBHOOK = 8
 
 
 class WebhookDispatcher(BackgroundLoop):
-    bell = DELIVERIES_BELL  # rung when a notification brings deliveries
+    wakes_on = DISPATCHER_LOOP  # woken when a notification brings deliveries
     idle_wait = IDLE_WAIT  # and a look anyway, for retries that come due
     def setup(self):
         settings = settings_of(self.container)
@@ -89,7 +89,7 @@ class WebhookDispatcher(BackgroundLoop):
                 del self.in_flight[claim.webhook_id]
             if webhook_was_full or self._pool_was_filled:
                 # deliveries may be waiting for this slot: claim now, not on the next look
-                background.ring(DELIVERIES_BELL)
+                background.wake(DISPATCHER_LOOP)
 
     def attempt(self, claim: Claim) -> None:
         store = self.store

@@ -4,20 +4,20 @@ from __future__ import annotations
 import hashlib
 import json
 
-from services.common.codes import is_township_code
-from services.common.consumer import subscribe
-from services.common.events import Envelope, utc_now
-from services.common.fingerprints import request_fingerprint
-from services.common.ids import new_id
-from services.common.lists import page, parse_limit
-from services.common.lua import key_reused
-from services.common.outbox import OutboxRelay, outbox_entry
-from services.common.problems import conflict, invalid, not_found, validated
-from services.common.redis_provider import Store
-from services.common.rpc import BoundedRpcProxy
-from services.common.schemas import WebhookIn
-from services.common.service_kit import DeclareTopology, rpc
-from services.common.topology import NOTIFICATIONS, TOWNSHIP_FEED_EVENTS
+from services.common.contract.codes import is_township_code
+from services.common.contract.events import Envelope, utc_now
+from services.common.contract.http_bodies import WebhookIn
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.problems import conflict, invalid, not_found, validated
+from services.common.messaging.event_handler import subscribe
+from services.common.messaging.outbox import OutboxRelay, outbox_entry
+from services.common.messaging.rpc_client import BoundedRpcProxy
+from services.common.messaging.rpc_server import rpc
+from services.common.messaging.topology import NOTIFICATIONS, TOWNSHIP_FEED_EVENTS, DeclareTopology
+from services.common.storage.lua import key_reused
+from services.common.storage.redis_store import Store
+from services.common.values.fingerprints import request_fingerprint
+from services.common.values.ids import new_id
 from services.notifications import targets, webhooks
 from services.notifications.dispatcher import WebhookDispatcher, public_notification
 from services.notifications.store import NotificationsStore

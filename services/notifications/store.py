@@ -14,15 +14,15 @@ from typing import NamedTuple
 
 import redis
 
-from services.common import background
-from services.common.directory import DirectoryProjection
-from services.common.events import utc_now
-from services.common.lua import load_script
-from services.common.outbox import register_outbox, ring
+from services.common.contract.events import utc_now
+from services.common.messaging import background
+from services.common.messaging.outbox import register_outbox, wake_relay
+from services.common.storage.directory_projection import DirectoryProjection
+from services.common.storage.lua import load_script
 
 SERVICE = "notifications"
 ID_INDEX = "notifications:ids"
-DELIVERIES_BELL = "notifications:webhook-deliveries"
+DISPATCHER_LOOP = "notifications:webhook-deliveries"
 DUE_DELIVERIES = "notifications:webhooks:due"
 TOWNSHIPS = "notifications:townships"
 CLAIM_LOOK = 128  # due deliveries one claim looks at, at most
@@ -131,9 +131,9 @@ class NotificationsStore:
                   outbox_entry, _now_ms(), *triples],
         )
         if seq:
-            ring(SERVICE, outbox)
+            wake_relay(SERVICE, outbox)
             if deliveries:
-                background.ring(DELIVERIES_BELL)
+                background.wake(DISPATCHER_LOOP)
         return bool(seq)
 
     def inbox(self, township_code: str, after: int | None, limit: int,

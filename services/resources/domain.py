@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from services.common.quantities import from_hundredths, to_hundredths
+from services.common.values.quantities import from_hundredths, to_hundredths
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 
-from services.common.broker_accounts import department_of_account
-from services.common.problems import Problem
+from services.common.contract.problems import Problem
+from services.common.messaging.broker_accounts import department_of_account
 
 PARKED_STATUSES = {400, 403, 422}
 
 
 def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
     """(sending department, request body), or a Problem saying why not. `sender`: the account
-    the raw consumer found sent it (services/common/raw_consumer.py, `sender_of`)."""
+    the raw consumer found sent it (services/common/messaging/ingress_consumer.py, `sender_of`)."""
     department = department_of_account(properties.get("sender"))
     if department is None:
         raise Problem(403, "not-a-department-account",

@@ -6,23 +6,29 @@ from decimal import Decimal
 
 from nameko.timer import timer
 
-from services.common import events
-from services.common.codes import is_department_code, is_village_code
-from services.common.consumer import subscribe
-from services.common.events import Envelope, utc_now
-from services.common.fingerprints import request_fingerprint
-from services.common.ids import new_id
-from services.common.lists import page, parse_limit
-from services.common.outbox import OutboxRelay
-from services.common.principals import Principal
-from services.common.problems import Problem, invalid, not_found, validated
-from services.common.quantities import from_hundredths, to_hundredths
-from services.common.raw_consumer import IngressOutcome, raw_consumer
-from services.common.redis_provider import Store
-from services.common.rpc import BoundedRpcProxy
-from services.common.schemas import Cancellation, CommitmentRequest, Delivery, NeedIn, PoolAddition
-from services.common.service_kit import DeclareTopology, rpc
-from services.common.topology import INGRESS_COMMITMENTS
+from services.common.contract import events
+from services.common.contract.codes import is_department_code, is_village_code
+from services.common.contract.events import Envelope, utc_now
+from services.common.contract.http_bodies import (
+    Cancellation,
+    CommitmentRequest,
+    Delivery,
+    NeedIn,
+    PoolAddition,
+)
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem, invalid, not_found, validated
+from services.common.messaging.event_handler import subscribe
+from services.common.messaging.ingress_consumer import IngressOutcome, raw_consumer
+from services.common.messaging.outbox import OutboxRelay
+from services.common.messaging.rpc_client import BoundedRpcProxy
+from services.common.messaging.rpc_server import rpc
+from services.common.messaging.topology import INGRESS_COMMITMENTS, DeclareTopology
+from services.common.storage.redis_store import Store
+from services.common.values.fingerprints import request_fingerprint
+from services.common.values.ids import new_id
+from services.common.values.quantities import from_hundredths, to_hundredths
 from services.resources.domain import NEXT_STATUS, totals_change
 from services.resources.ingress import is_parked, parse_commitment
 from services.resources.store import (

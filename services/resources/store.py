@@ -17,13 +17,13 @@ import time
 
 import redis
 
-from services.common.directory import DirectoryProjection
-from services.common.events import Envelope
-from services.common.idempotency import PROCESSED_TTL
-from services.common.lua import ScriptPipeline, key_reused, load_script
-from services.common.outbox import register_outbox, ring, serialize
-from services.common.problems import Problem, conflict, invalid, not_found
-from services.common.quantities import from_hundredths
+from services.common.contract.events import Envelope
+from services.common.contract.problems import Problem, conflict, invalid, not_found
+from services.common.messaging.outbox import register_outbox, serialize, wake_relay
+from services.common.storage.directory_projection import DirectoryProjection
+from services.common.storage.lua import ScriptPipeline, key_reused, load_script
+from services.common.storage.processed_events import PROCESSED_TTL
+from services.common.values.quantities import from_hundredths
 from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
 
 SERVICE = "resources"
@@ -102,7 +102,7 @@ class ResourcesStore:
             raise key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(kind, rest[0])
-        ring(SERVICE, self._outbox(slot))
+        wake_relay(SERVICE, self._outbox(slot))
         unit, pooled, reserved, delivered = rest
         balance = PoolBalance(kind, unit, int(pooled), int(reserved), int(delivered))
         return balance.as_dict(department_code), outcome == "replay"
@@ -181,7 +181,7 @@ class ResourcesStore:
                 f"{commitment['kind']} available, less than the {commitment['quantity']} asked",
                 available=available,
             )
-        ring(SERVICE, self._outbox(slot))
+        wake_relay(SERVICE, self._outbox(slot))
         return json.loads(rest[0]), outcome == "replay"
 
     def _replay(self, slot: str, idempotency: str, fingerprint: str) -> dict | None:
@@ -221,7 +221,7 @@ class ResourcesStore:
                            f"commitment {commitment['id']} is {now}; lifecycles only move "
                            "forward (committed → delivered → confirmed, or committed → "
                            "cancelled)", current_status=now)
-        ring(SERVICE, self._outbox(slot))
+        wake_relay(SERVICE, self._outbox(slot))
         return json.loads(rest[0])
 
     def commitments(self, index: str, after: str | None, limit: int) -> tuple[list, str | None]:
@@ -278,7 +278,7 @@ class ResourcesStore:
             raise key_reused()
         need_id = rest[0]
         self.rank_need(need_id)
-        ring(SERVICE, self._outbox(slot))
+        wake_relay(SERVICE, self._outbox(slot))
         return need_id, outcome == "replay"
 
     def need(self, need_id: str) -> dict | None:

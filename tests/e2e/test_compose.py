@@ -1,9 +1,9 @@
 """docker-compose.yml, tested without Docker (which these machines cannot run).
 
 The file's promises are checked as data (one image, healthy dependencies, durable Redis, broker
-definitions equal to services/common/topology.py), then each Guabang service is started with
-compose's own command and environment, pointed at the local RabbitMQ and Redis, and must
-report healthy over HTTP.
+definitions equal to services/common/messaging/topology.py), then each Guabang service is
+started with compose's own command and environment, pointed at the local RabbitMQ and Redis,
+and must report healthy over HTTP.
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ import pytest
 import redis
 import yaml
 
-from services.common import topology
 from services.common.config import Settings
+from services.common.messaging import topology
 from services.runner import SERVICES
 from tests.support.infra import amqp_uri_for, redis_url_for
 from tests.support.system import ROOT, ServiceProcess, free_port, wait_until
@@ -154,7 +154,7 @@ def test_the_services_broker_account_is_the_one_the_definitions_create(compose, 
 
 
 def declared_by_topology() -> dict[str, list[dict]]:
-    """What services/common/topology.py declares, in the broker definitions' form."""
+    """What services/common/messaging/topology.py declares, in the broker definitions' form."""
     exchanges = [
         {"name": e.name, "vhost": "/", "type": e.type, "durable": e.durable,
          "auto_delete": e.auto_delete, "internal": False, "arguments": e.arguments or {}}

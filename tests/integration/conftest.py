@@ -17,7 +17,7 @@ def nameko_config(settings):
 
 @pytest.fixture
 def redis_client(redis_url):
-    from services.common.redis_provider import connect
+    from services.common.storage.redis_store import connect
 
     client = connect(redis_url)
     yield client

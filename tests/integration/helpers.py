@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from services.common import events
+from services.common.contract import events
 from services.resources.store import ResourcesStore
 
 VILLAGE, TOWNSHIP = "610581100201", "610581100"

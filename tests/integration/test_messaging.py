@@ -7,10 +7,10 @@ import pytest
 from kombu import Connection, Queue
 from nameko.testing.services import entrypoint_waiter
 
-from services.common import dlq, events
-from services.common.consumer import ATTEMPT_HEADER, subscribe
-from services.common.outbox import OutboxRelay, outbox_entry, outbox_key, serialize
-from services.common.topology import EVENTS, SUBSCRIPTIONS, Subscription, declare_with
+from services.common.messaging import dlq, events
+from services.common.messaging.event_handler import ATTEMPT_HEADER, subscribe
+from services.common.messaging.outbox import OutboxRelay, outbox_entry, outbox_key, serialize
+from services.common.messaging.topology import EVENTS, SUBSCRIPTIONS, Subscription, declare_with
 from tests.support.infra import queue_depth
 from tests.support.system import wait_until
 

@@ -5,8 +5,8 @@ import time
 import pytest
 from redis.connection import Connection
 
-from services.common import events
-from services.common.problems import Problem
+from services.common.contract import events
+from services.common.contract.problems import Problem
 from services.gateway.keys import ApiKeys
 from services.resources.domain import totals_change
 from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesStore, township_index

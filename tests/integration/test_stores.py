@@ -4,9 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from services.common import events
-from services.common.directory import DirectoryProjection
-from services.common.problems import Problem
+from services.common.contract import events
+from services.common.contract.problems import Problem
+from services.common.storage.directory_projection import DirectoryProjection
 from services.notifications.store import NotificationsStore
 from services.resources.store import ResourcesStore
 from tests.integration.helpers import add_pool, commit, commitment, raise_need

@@ -4,16 +4,16 @@ from nameko.exceptions import deserialize, serialize
 
 from services.assignment.domain import check_village_belongs
 from services.common.config import Settings
-from services.common.fingerprints import request_fingerprint
-from services.common.principals import (
-    Principal,
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem
+from services.common.values.fingerprints import request_fingerprint
+from services.gateway.access import (
     any_of,
     department_in_body,
     department_in_path,
     inspector,
     township_in_path,
 )
-from services.common.problems import Problem
 from services.notifications.service import notification_id
 from services.notifications.titles import Names, render
 from services.resources.domain import PoolBalance

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.events import EVENT_TYPES, Envelope, make_event
+from services.common.contract.events import EVENT_TYPES, Envelope, make_event
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "events"
 SCHEMAS = {"envelope": Envelope, **EVENT_TYPES}

@@ -1,5 +1,5 @@
 """How the relay makes one batch of the heads of many outboxes."""
-from services.common.outbox import BATCH, MAX_BATCH, _batch
+from services.common.messaging.outbox import BATCH, MAX_BATCH, _batch
 
 
 def test_a_batch_takes_every_head_while_it_fits():

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.common.quantities import from_hundredths, parse_quantity, to_hundredths
+from services.common.values.quantities import from_hundredths, parse_quantity, to_hundredths
 
 
 @pytest.mark.parametrize("raw, expected", [("1500.50", "1500.50"), ("20", "20"), (3, "3"),

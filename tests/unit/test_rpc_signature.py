@@ -2,7 +2,7 @@
 import pytest
 from nameko.exceptions import IncorrectSignature
 
-from services.common.service_kit import BrokerProofRpc
+from services.common.messaging.rpc_server import BrokerProofRpc
 
 
 class Service:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.common.secrets_box import SecretsBox
+from services.common.storage.secrets_box import SecretsBox
 from services.notifications import webhooks
 
 

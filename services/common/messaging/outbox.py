@@ -16,13 +16,13 @@ import uuid
 import eventlet
 from kombu import Connection
 
-from services.common import background
-from services.common.background import BackgroundLoop
 from services.common.config import settings_of
-from services.common.events import Envelope
-from services.common.lua import ScriptPipeline
-from services.common.redis_provider import connect
-from services.common.topology import EVENTS
+from services.common.contract.events import Envelope
+from services.common.messaging import background
+from services.common.messaging.background import BackgroundLoop
+from services.common.messaging.topology import EVENTS
+from services.common.storage.lua import ScriptPipeline
+from services.common.storage.redis_store import connect
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +96,14 @@ def serialize(envelope: Envelope) -> str:
                         envelope.model_dump_json(), envelope.type)
 
 
-_rung: dict[str, set[str]] = {}  # per service, the outboxes written since its relay last looked
+_written: dict[str, set[str]] = {}  # per service, the outboxes written since its relay last looked
 
 
-def ring(service: str, outbox: str) -> None:
+def wake_relay(service: str, outbox: str) -> None:
     """Tell this process's relay that `outbox` has new entries: it publishes them at once
     instead of on its next look."""
-    _rung.setdefault(service, set()).add(outbox)
-    background.ring(outbox_key(service))
+    _written.setdefault(service, set()).add(outbox)
+    background.wake(outbox_key(service))
 
 
 class OutboxPublisher:
@@ -200,7 +200,7 @@ class OutboxRelay(BackgroundLoop):
         self.key = outbox_key(service)
         self.lock_key = f"{self.key}:relay-lock"
         self.token = uuid.uuid4().hex
-        self.bell = self.key
+        self.wakes_on = self.key
         self.idle_wait = IDLE_WAIT
         self._last_full_look = 0.0
         self._lock_checked = -LOCK_CHECK
@@ -236,15 +236,15 @@ class OutboxRelay(BackgroundLoop):
         return False
 
     def _outboxes_to_look_at(self) -> list[str]:
-        """The outboxes rung in this process; every outbox of the service every FULL_LOOK
+        """The outboxes written in this process; every outbox of the service every FULL_LOOK
         seconds (entries written by another replica, or left by a process that died before its
         relay ran)."""
-        rung = _rung.pop(self.service, set())
+        written = _written.pop(self.service, set())
         now = time.monotonic()
         if now - self._last_full_look >= FULL_LOOK:
             self._last_full_look = now
             return [self.key, *sorted(self.redis.smembers(outboxes_key(self.service)))]
-        return sorted(rung)
+        return sorted(written)
 
     def drain_once(self) -> int:
         """Publish a batch from the head of each outbox that may have entries, as one batch to
@@ -268,5 +268,5 @@ class OutboxRelay(BackgroundLoop):
                             [self.token, len(entries), LOCK_TTL_MS, last])
             pipe.execute()
         # outboxes with more than this batch took are looked at again in the next step
-        _rung.setdefault(self.service, set()).update(look_again)
+        _written.setdefault(self.service, set()).update(look_again)
         return sum(len(entries) for _, entries in heads)

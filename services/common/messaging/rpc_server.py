@@ -1,4 +1,5 @@
-"""Dependencies every domain service declares: the broker topology, and a liveness answer."""
+"""The RPC entrypoint every service answers with (`@rpc`): no confirm per reply, a Problem
+counted as an expected answer, and a broker gone mid-reply ends that call, not the service."""
 import inspect
 import logging
 from functools import cached_property
@@ -14,31 +15,14 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import IncorrectSignature
-from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from services.common.config import settings_of
-from services.common.problems import Problem
-from services.common.topology import declare_with
+from services.common.contract.problems import Problem
 
 log = logging.getLogger(__name__)
 
 # What publishing, acking or requeueing raises when the broker has gone away.
 BROKER_GONE = (OSError, OperationalError, AmqpConnectionError)
-
-
-class SettingsProvider(DependencyProvider):
-    """The Settings the service was started with."""
-
-    def get_dependency(self, worker_ctx):
-        return settings_of(self.container)
-
-
-class DeclareTopology(DependencyProvider):
-    """Declares every exchange, queue and binding before the service consumes or publishes."""
-
-    def setup(self):
-        declare_with(settings_of(self.container).amqp_uri)
 
 
 class ReplyPublisher(Publisher):

@@ -6,7 +6,7 @@ import redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
-from services.common.problems import Problem, conflict
+from services.common.contract.problems import Problem, conflict
 
 
 def load_script(client: redis.Redis, package: str, name: str):

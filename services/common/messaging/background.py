@@ -10,12 +10,12 @@ from nameko.extensions import DependencyProvider
 
 log = logging.getLogger(__name__)
 
-_bells: dict[str, Event] = {}
+_wakeups: dict[str, Event] = {}  # per loop name, the event its idle wait is on
 
 
-def ring(bell: str) -> None:
-    """Wake this process's loop waiting on `bell` (new work is there: saves a poll)."""
-    event = _bells.get(bell)
+def wake(loop_name: str) -> None:
+    """Wake this process's loop named `loop_name` (new work is there: saves a poll)."""
+    event = _wakeups.get(loop_name)
     if event is not None and not event.ready():
         event.send(True)
 
@@ -26,8 +26,8 @@ class BackgroundLoop(DependencyProvider):
     retried after `failure_pause` seconds, after `recover()`; the loop itself never dies."""
 
     failure_pause = 1.0
-    idle_wait = 0.1  # seconds an idle loop waits for its bell before looking again
-    bell: str | None = None  # the name work is announced under, if any
+    idle_wait = 0.1  # seconds an idle loop waits for a wake-up before looking again
+    wakes_on: str | None = None  # the loop name work is announced under (`wake`), if any
 
     def start(self):
         self._running = True
@@ -51,10 +51,10 @@ class BackgroundLoop(DependencyProvider):
 
     def _loop(self):
         while self._running:
-            if self.bell is not None:
-                # from here on a ring is kept for idle(): work announced while this step runs
+            if self.wakes_on is not None:
+                # from here on a wake-up is kept for idle(): work announced while this step runs
                 # is not left waiting for the next look
-                _bells[self.bell] = Event()
+                _wakeups[self.wakes_on] = Event()
             try:
                 busy = self.step()
             except Exception:
@@ -69,17 +69,17 @@ class BackgroundLoop(DependencyProvider):
         raise NotImplementedError
 
     def idle(self) -> None:
-        """Wait for the bell, or `idle_wait` seconds, whichever comes first."""
-        if self.bell is None:
+        """Wait for a wake-up, or `idle_wait` seconds, whichever comes first."""
+        if self.wakes_on is None:
             eventlet.sleep(self.idle_wait)
             return
         with eventlet.Timeout(self.idle_wait, False):
-            _bells[self.bell].wait()
+            _wakeups[self.wakes_on].wait()
 
     def wake(self) -> None:
         """Cut an idle wait short (on stop)."""
-        if self.bell is not None:
-            ring(self.bell)
+        if self.wakes_on is not None:
+            wake(self.wakes_on)
 
     def recover(self) -> None:
         """Undo what a failed step may have left broken (a connection, say)."""

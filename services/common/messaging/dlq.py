@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from kombu import Connection
 
-from services.common.consumer import ATTEMPT_HEADER
-from services.common.topology import DEAD_LETTER_QUEUE, declare_topology
+from services.common.messaging.event_handler import ATTEMPT_HEADER
+from services.common.messaging.topology import DEAD_LETTER_QUEUE, declare_topology
 
 
 def _describe(message) -> dict:

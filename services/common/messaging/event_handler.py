@@ -17,9 +17,9 @@ from kombu import Connection
 from nameko.messaging import Consumer
 
 from services.common.config import settings_of
-from services.common.events import utc_now
-from services.common.service_kit import BROKER_GONE
-from services.common.topology import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, Subscription
+from services.common.contract.events import utc_now
+from services.common.messaging.rpc_server import BROKER_GONE
+from services.common.messaging.topology import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, Subscription
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Paging as CONTRACT §1 defines it: `?limit=` (default 50, max 500) and `?after=<cursor>`."""
-from services.common.problems import invalid
+from services.common.contract.problems import invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

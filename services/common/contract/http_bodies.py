@@ -18,15 +18,15 @@ from pydantic import (
     model_validator,
 )
 
-from services.common.codes import CountyCode, DepartmentCode, TownshipCode, VillageCode
-from services.common.quantities import HUNDREDTHS, parse_quantity
+from services.common.contract.codes import CountyCode, DepartmentCode, TownshipCode, VillageCode
+from services.common.values.quantities import HUNDREDTHS, parse_quantity
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(max_length=2000)]
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Principal = Annotated[
+PrincipalName = Annotated[
     str,
     StringConstraints(
         pattern=r"^(admin|department:[a-z][a-z0-9-]{1,31}|township:\d{9}|inspector:[^\s:]{1,64})$"
@@ -55,7 +55,7 @@ class QuantityBody(Body):
 # --- keys ------------------------------------------------------------------------------------
 
 class ApiKeyRequest(Body):
-    principal: Principal
+    principal: PrincipalName
 
 
 class ApiKey(BaseModel):

@@ -1,35 +1,10 @@
-"""Who is calling (CONTRACT §2), and the access rules built from that. Pure Python."""
+"""Who may call a route at all (CONTRACT §2), decided from the caller, the path and the
+body before the owning service is asked; the service then decides on the records involved."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Principal:
-    kind: str  # admin | department | township | inspector
-    code: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Principal:
-        if text == "admin":
-            return cls("admin")
-        kind, _, code = text.partition(":")
-        return cls(kind, code)
-
-    def __str__(self) -> str:
-        return self.kind if self.code is None else f"{self.kind}:{self.code}"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "admin"
-
-    def is_department(self, code: str | None) -> bool:
-        return self.kind == "department" and self.code == code
-
-    def is_township(self, code: str | None) -> bool:
-        return self.kind == "township" and self.code == code
-
+from services.common.contract.principals import Principal
 
 # A rule sees the caller, the path values and the validated body (or None) and says yes or no.
 Rule = Callable[[Principal, Mapping, object], bool]

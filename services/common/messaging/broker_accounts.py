@@ -13,8 +13,8 @@ from urllib.parse import quote, unquote, urlparse
 
 import httpx
 
-from services.common.codes import is_department_code
 from services.common.config import Settings
+from services.common.contract.codes import is_department_code
 
 
 class BrokerAccountError(Exception):

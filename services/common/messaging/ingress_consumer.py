@@ -26,8 +26,8 @@ from nameko.amqp.publish import get_producer
 from nameko.extensions import Entrypoint
 
 from services.common.config import settings_of
-from services.common.events import utc_now
-from services.common.topology import DEAD_LETTER_QUEUE
+from services.common.contract.events import utc_now
+from services.common.messaging.topology import DEAD_LETTER_QUEUE
 
 log = logging.getLogger(__name__)
 

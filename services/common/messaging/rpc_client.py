@@ -8,7 +8,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
 
 from services.common.config import settings_of
-from services.common.problems import Problem
+from services.common.contract.problems import Problem
 
 
 class RequestPublisher(Publisher):

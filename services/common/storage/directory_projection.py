@@ -18,8 +18,8 @@ import json
 import redis
 from cachetools import TTLCache
 
-from services.common.events import Envelope
-from services.common.idempotency import PROCESSED_TTL, processed_key
+from services.common.contract.events import Envelope
+from services.common.storage.processed_events import PROCESSED_TTL, processed_key
 
 KINDS = {
     "assignment.township_registered": "township",

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import os
 
-from services.common import topology
+from services.common.messaging import topology
 
 
 def rabbit_password_hash(password: str, salt: bytes | None = None) -> str:

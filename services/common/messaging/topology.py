@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue
+from nameko.extensions import DependencyProvider
+
+from services.common.config import settings_of
 
 EVENTS = Exchange("guabang.events", type="topic", durable=True)
 NOTIFICATIONS = Exchange("guabang.notifications", type="topic", durable=True)
@@ -111,3 +114,10 @@ def declare_topology(connection: Connection) -> None:
 def declare_with(amqp_uri: str) -> None:
     with Connection(amqp_uri) as connection:
         declare_topology(connection)
+
+
+class DeclareTopology(DependencyProvider):
+    """Declares every exchange, queue and binding before the service consumes or publishes."""
+
+    def setup(self):
+        declare_with(settings_of(self.container).amqp_uri)

@@ -1,0 +1,1 @@
+"""Small value types with their rules: ids, quantities, request fingerprints."""
