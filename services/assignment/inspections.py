@@ -21,7 +21,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import Problem, conflict, invalid, validated
 from services.common.messaging.rpc_server import rpc
-from services.common.values.fingerprints import request_fingerprint
+from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.values.ids import new_id
 
 ALL_INSPECTIONS = "assignment:inspections:all"
@@ -53,7 +53,7 @@ class InspectionsRpc:
         stored, replayed = self.store.create(
             INSPECTIONS, inspection,
             [ALL_INSPECTIONS, village_inspections_key(village["code"], filed_only=False)],
-            None, f"inspection:{actor}", request_fingerprint(body), idempotency_key)
+            None, f"inspection:{actor}", IdempotentRequest.of(body, idempotency_key))
         return {"inspection": stored, "replayed": replayed}
 
     @rpc

@@ -30,6 +30,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import Problem, conflict, invalid, not_found, validated
 from services.common.messaging.rpc_server import rpc
+from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.values.fingerprints import request_fingerprint
 from services.common.values.ids import new_id
 
@@ -91,7 +92,7 @@ class ProgrammeRpc:
             title=cadre["title"]))
         stored, replayed = self.store.create(
             CADRES, cadre, [department_cadres_key(request.department_code)], event,
-            f"cadre:{request.department_code}", request_fingerprint(body), idempotency_key)
+            f"cadre:{request.department_code}", IdempotentRequest.of(body, idempotency_key))
         return {"cadre": public_cadre(stored, True), "replayed": replayed}
 
     @rpc
@@ -285,7 +286,7 @@ class ProgrammeRpc:
         stored, replayed = self.store.create(
             PROBLEMS, problem, [village_problems_key(village_code, "open"),
                                 village_problems_key(village_code, "all")],
-            event, f"problem:{actor}", request_fingerprint(body), idempotency_key)
+            event, f"problem:{actor}", IdempotentRequest.of(body, idempotency_key))
         return {"problem": stored, "replayed": replayed}
 
     @rpc

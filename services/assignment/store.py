@@ -8,9 +8,10 @@ from collections.abc import Callable
 import redis
 
 from services.common.contract.events import Envelope, county_today, utc_now
-from services.common.contract.problems import conflict, not_found
+from services.common.contract.problems import conflict, idempotency_key_reused, not_found
 from services.common.messaging.outbox import outbox_key, serialize, wake_relay
-from services.common.storage.lua import key_reused, load_script
+from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.scripts import load_script
 
 SERVICE = "assignment"
 OUTBOX = outbox_key(SERVICE)
@@ -175,15 +176,15 @@ class AssignmentStore:
         return self.records(records, ids), (ids[-1] if more and ids else None)
 
     def create(self, records: str, record: dict, indexes: list[str], event: Envelope | None,
-               scope: str, fingerprint: str, key: str | None) -> tuple[dict, bool]:
+               scope: str, request: IdempotentRequest) -> tuple[dict, bool]:
         """Store a new record with its indexes and event; returns (record, replayed)."""
         outcome, *rest = self._create_record(
-            keys=[records, idempotency_key(scope, key), OUTBOX, *indexes],
-            args=[record["id"], _json(record), serialize(event) if event else "", fingerprint,
-                  IDEMPOTENCY_TTL, "1" if key else "0", _now_score()],
+            keys=[records, request.redis_key("assignment", scope), OUTBOX, *indexes],
+            args=[record["id"], _json(record), serialize(event) if event else "", _now_score(),
+                  *request.args()],
         )
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         if event is not None:
             wake_relay(SERVICE, OUTBOX)
         return json.loads(rest[0]), outcome == "replay"
@@ -215,7 +216,7 @@ class AssignmentStore:
                   IDEMPOTENCY_TTL, "1" if key else "0", _now_score()],
         )
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         if outcome == "cadre-already-assigned":
             raise conflict("cadre-already-assigned",
                            f"cadre {cadre} already has an active assignment ({rest[0]}) "
@@ -275,7 +276,7 @@ class AssignmentStore:
                   "1" if key else "0", _now_score()],
         )
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         if outcome == "not-active":
             raise conflict("assignment-not-active",
                            f"assignment {log['assignment_id']} has ended; work is logged on "

@@ -8,13 +8,18 @@ from services.common.contract.codes import is_township_code
 from services.common.contract.events import Envelope, utc_now
 from services.common.contract.http_bodies import WebhookIn
 from services.common.contract.paging import page, parse_limit
-from services.common.contract.problems import conflict, invalid, not_found, validated
+from services.common.contract.problems import (
+    conflict,
+    idempotency_key_reused,
+    invalid,
+    not_found,
+    validated,
+)
 from services.common.messaging.event_handler import subscribe
 from services.common.messaging.outbox import OutboxRelay, outbox_entry
 from services.common.messaging.rpc_client import BoundedRpcProxy
 from services.common.messaging.rpc_server import rpc
 from services.common.messaging.topology import NOTIFICATIONS, TOWNSHIP_FEED_EVENTS, DeclareTopology
-from services.common.storage.lua import key_reused
 from services.common.storage.redis_store import Store
 from services.common.values.fingerprints import request_fingerprint
 from services.common.values.ids import new_id
@@ -175,7 +180,7 @@ class NotificationsService:
             _township(township_code), webhook, request_fingerprint(body),
             f"{actor}:{idempotency_key}" if idempotency_key else None)
         if stored is None:
-            raise key_reused()
+            raise idempotency_key_reused()
         secret = self.dispatcher.box.open(stored["secret_sealed"])  # the first one, if replayed
         return {"webhook": {**public_webhook(stored), "secret": secret}, "replayed": replayed}
 

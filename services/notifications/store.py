@@ -18,7 +18,7 @@ from services.common.contract.events import utc_now
 from services.common.messaging import background
 from services.common.messaging.outbox import register_outbox, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
-from services.common.storage.lua import load_script
+from services.common.storage.scripts import load_script
 
 SERVICE = "notifications"
 ID_INDEX = "notifications:ids"

@@ -18,11 +18,17 @@ import time
 import redis
 
 from services.common.contract.events import Envelope
-from services.common.contract.problems import Problem, conflict, invalid, not_found
+from services.common.contract.problems import (
+    Problem,
+    conflict,
+    idempotency_key_reused,
+    invalid,
+    not_found,
+)
 from services.common.messaging.outbox import register_outbox, serialize, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
-from services.common.storage.lua import ScriptPipeline, key_reused, load_script
 from services.common.storage.processed_events import PROCESSED_TTL
+from services.common.storage.scripts import ScriptPipeline, load_script
 from services.common.values.quantities import from_hundredths
 from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
 
@@ -99,7 +105,7 @@ class ResourcesStore:
         ], [kind, unit, amount, fingerprint, serialize(event), IDEMPOTENCY_TTL,
             "1" if key else "0"])
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(kind, rest[0])
         wake_relay(SERVICE, self._outbox(slot))
@@ -170,7 +176,7 @@ class ResourcesStore:
                 self.settle_need_hold(need_id, commitment["id"], 0, 0)
             self.redis.zrem(PENDING_HOLDS, hold)
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         if outcome == "unit-mismatch":
             raise _unit_mismatch(commitment["kind"], rest[0])
         if outcome == "insufficient":
@@ -190,7 +196,7 @@ class ResourcesStore:
             return None
         record = json.loads(held)
         if record["fingerprint"] != fingerprint:
-            raise key_reused()
+            raise idempotency_key_reused()
         raw = self.redis.hget(f"{slot}:commitments", record["id"])
         return json.loads(raw) if raw else None
 
@@ -275,7 +281,7 @@ class ResourcesStore:
         ], [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
             fingerprint, IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
         if outcome == "reused":
-            raise key_reused()
+            raise idempotency_key_reused()
         need_id = rest[0]
         self.rank_need(need_id)
         wake_relay(SERVICE, self._outbox(slot))

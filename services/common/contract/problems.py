@@ -86,3 +86,8 @@ def validated(model: type[BaseModel], body) -> BaseModel:
         return model.model_validate(body)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
+
+
+def idempotency_key_reused() -> Problem:
+    return conflict("idempotency-key-reused",
+                    "this Idempotency-Key was already used with a different request body")

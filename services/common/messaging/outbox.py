@@ -21,8 +21,8 @@ from services.common.contract.events import Envelope
 from services.common.messaging import background
 from services.common.messaging.background import BackgroundLoop
 from services.common.messaging.topology import EVENTS
-from services.common.storage.lua import ScriptPipeline
 from services.common.storage.redis_store import connect
+from services.common.storage.scripts import ScriptPipeline
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,24 @@
-"""A service's Lua scripts, loaded from its package's `lua/` folder; a pipeline that can hold
-them; and the answer every create with a reused Idempotency-Key gets."""
+"""A service's Lua scripts, loaded from its package's `lua/` folder with the shared libraries
+they include; and a pipeline that can hold them."""
+import re
 from importlib import resources as package_files
 
 import redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
-from services.common.contract.problems import Problem, conflict
+# A script's line `--! include <library>` is replaced by services/common/storage/lua/<library>.lua:
+# a rule several scripts apply is written once, and each script stays one atomic call.
+INCLUDE = re.compile(r"^--! include (\w+)$", re.M)
+
+
+def script_source(package: str, name: str) -> str:
+    source = package_files.files(package).joinpath("lua", f"{name}.lua").read_text()
+    return INCLUDE.sub(lambda m: script_source(__package__, m.group(1)), source)
 
 
 def load_script(client: redis.Redis, package: str, name: str):
-    source = package_files.files(package).joinpath("lua", f"{name}.lua").read_text()
-    return client.register_script(source)
+    return client.register_script(script_source(package, name))
 
 
 class ScriptPipeline:
@@ -48,8 +55,3 @@ class ScriptPipeline:
             elif isinstance(reply, Exception):
                 raise reply
         return replies
-
-
-def key_reused() -> Problem:
-    return conflict("idempotency-key-reused",
-                    "this Idempotency-Key was already used with a different request body")
