@@ -28,3 +28,28 @@ class Principal:
 
     def is_township(self, code: str | None) -> bool:
         return self.kind == "township" and self.code == code
+
+
+# The rules every service builds its access on, each said once (CONTRACT §2). A service's
+# `access.py` combines them with its own records; the gateway's `access.py` with a route's path.
+
+def reads_everything(principal: Principal) -> bool:
+    """The county (admin) and inspection teams read every township's records."""
+    return principal.is_admin or principal.kind == "inspector"
+
+
+def reads_township(principal: Principal, township_code: str | None) -> bool:
+    """A township reads only its own villages' records; admin and inspectors read all."""
+    return reads_everything(principal) or principal.is_township(township_code)
+
+
+def acts_for_township(principal: Principal, township_code: str | None) -> bool:
+    """Changes a township's records (acknowledge, resolve, confirm receipt, webhooks): the
+    township itself or the county; inspectors only read."""
+    return principal.is_admin or principal.is_township(township_code)
+
+
+def acts_for_department(principal: Principal, department_code: str | None) -> bool:
+    """Changes a department's records (pool, commitments, cadres): the department or the
+    county."""
+    return principal.is_admin or principal.is_department(department_code)
