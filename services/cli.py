@@ -164,6 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--township", metavar="CODE", help="only this township")
 
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except Exception as exc:
+        # imported here, not above: `run` patches eventlet before anything loads nameko
+        from services.common.config import ConfigError
+
+        if not isinstance(exc, ConfigError):
+            raise
+        for line in exc.lines:  # one line per bad variable, and no traceback
+            print(f"guabang: {line}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
         from services.runner import run_in_process
         return run_in_process(args.services)

@@ -50,8 +50,8 @@ def patch_for_nameko() -> None:
     eventlet.monkey_patch()  # nameko needs it before sockets and threads are made
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=os.environ.get("GUABANG_LOG_LEVEL", "INFO"),
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level,
                         format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
 
 
@@ -95,9 +95,9 @@ def run_in_process(names: list[str]) -> int:
     from services.common.config import Settings
     from services.common.preflight import problems_with
 
-    configure_logging()
-    logging.getLogger("nameko.containers").addFilter(ExpectedProblemsWithoutTrace())
     settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    logging.getLogger("nameko.containers").addFilter(ExpectedProblemsWithoutTrace())
     found = problems_with(settings)
     if found:
         print("\n".join(found), file=sys.stderr)

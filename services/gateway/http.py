@@ -26,6 +26,7 @@ JSON = "application/json; charset=utf-8"
 PROBLEM = "application/problem+json; charset=utf-8"
 PAGING = {"limit": "page size, 1 to 500 (default 50)", "after": "cursor from `next`"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+MAX_BODY_BYTES = 1024 * 1024  # CONTRACT §1: 413 over 1 MiB
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
@@ -185,7 +186,7 @@ def serve(service, spec: RouteSpec, handler, request: Request, path_values: dict
     raw_body = None
     body = None
     if spec.body is not None:
-        data = _read_body(request, service.settings.max_body_bytes)
+        data = _read_body(request, MAX_BODY_BYTES)
         raw_body = _parse_json(data) if data.strip() else {}
         body = validated(spec.body, raw_body)
     if spec.allow is not None and not spec.allow(principal, path_values, body):

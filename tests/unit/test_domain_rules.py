@@ -3,7 +3,6 @@ import pytest
 from nameko.exceptions import deserialize, serialize
 
 from services.assignment.domain import check_village_belongs
-from services.common.config import Settings
 from services.common.contract.principals import Principal
 from services.common.contract.problems import Problem
 from services.common.values.fingerprints import request_fingerprint
@@ -88,16 +87,6 @@ def test_one_event_gives_one_notification_id_per_township():
     assert notification_id("e1", "610581100") == notification_id("e1", "610581100")
     assert notification_id("e1", "610581100") != notification_id("e1", "610581101")
     assert notification_id("e1", "610581100") != notification_id("e2", "610581100")
-
-
-def test_settings_come_from_the_environment_with_local_defaults():
-    assert Settings.from_env({}).amqp_uri == "amqp://guest:guest@127.0.0.1:5672/"
-    settings = Settings.from_env({"REDIS_URL": "redis://cache:6379/2",
-                                  "GUABANG_HANDLER_RETRY_DELAYS": "1, 2,4",
-                                  "GUABANG_HTTP_PORT": "9000"})
-    assert settings.redis_url == "redis://cache:6379/2"
-    assert settings.handler_retry_delays == (1.0, 2.0, 4.0)
-    assert settings.nameko_config()["WEB_SERVER_ADDRESS"] == "0.0.0.0:9000"
 
 
 def test_needs_rank_by_hardship_then_uncovered_share_then_age():
