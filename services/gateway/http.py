@@ -17,7 +17,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from services.common.contract.principals import Principal
-from services.common.contract.problems import Problem, validated
+from services.common.contract.problems import Problem, unavailable, validated
+from services.common.storage.redis_store import STORE_DOWN
 from services.gateway.access import Rule
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,10 @@ def route(method: str, path: str, summary: str, allow: Rule | None, **options):
                 response = serve(self, spec, handler, request, path_values)
             except Problem as problem:
                 response = problem_response(problem, problem.headers)
+            except STORE_DOWN as exc:  # the gateway's own Redis: API keys, rate counts
+                log.warning("%s %s: the gateway's Redis does not answer (%s)", method, path, exc)
+                response = problem_response(
+                    unavailable("the gateway's Redis does not answer; retry later"))
             except Exception:
                 log.exception("unexpected failure in %s %s", method, path)
                 response = problem_response(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import eventlet
+from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -21,7 +22,7 @@ from services.common.contract.http_bodies import (
 from services.common.contract.principals import Principal
 from services.common.contract.problems import Problem
 from services.common.messaging.rpc_client import BoundedRpcProxy
-from services.common.storage.redis_store import connect
+from services.common.storage.redis_store import STORE_DOWN, connect
 from services.gateway import access
 from services.gateway.http import PAGING, Call, bearer_token, json_response, route
 from services.gateway.keys import ApiKeys
@@ -75,19 +76,29 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
     @route("GET", "/health", "Report whether every service answers", allow=None,
            response=Health, errors=(503,))
     def health(self, call: Call):
-        pool = eventlet.GreenPool()
-
         def check(name):
             try:
                 getattr(self, name).call_within(2.0, "health")
-                return name, "ok"
-            except Problem:
-                return name, "down"
+                return name, None
+            except Problem as problem:  # 503: it did not answer, or its Redis did not
+                return name, problem.detail
+            except RemoteError as exc:  # its check failed some other way
+                return name, f"the {name} service's health check failed: {exc.exc_type}"
 
-        services = dict(pool.imap(check, DOMAIN_SERVICES))
-        healthy = all(state == "ok" for state in services.values())
-        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded",
-                                           "services": services}
+        def own_redis():
+            try:
+                self.keys.redis.ping()
+                return None
+            except STORE_DOWN:
+                return "the gateway's Redis does not answer (API keys, rate limits)"
+
+        causes = dict(eventlet.GreenPool().imap(check, DOMAIN_SERVICES))
+        causes["gateway"] = own_redis()
+        causes = {name: cause for name, cause in causes.items() if cause}
+        services = {name: "down" if name in causes else "ok" for name in DOMAIN_SERVICES}
+        if not causes:
+            return 200, {"status": "ok", "services": services}
+        return 503, {"status": "degraded", "services": services, "causes": causes}
 
     @route("GET", "/metrics", "Prometheus metrics", allow=None)
     def prometheus(self, call: Call):

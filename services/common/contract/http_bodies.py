@@ -228,6 +228,8 @@ class Notification(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     services: dict[str, str]
+    # only when degraded: what is down and why, by service (and "gateway" for its own Redis)
+    causes: dict[str, str] = {}
 
 
 class ProblemBody(BaseModel):

@@ -63,6 +63,11 @@ def not_found(what: str, key: str) -> Problem:
     return Problem(404, "not-found", f"{what} {key!r} does not exist")
 
 
+def unavailable(detail: str) -> Problem:
+    """503: something this answer needs (a service, a store) did not answer; retry later."""
+    return Problem(503, "service-unavailable", detail)
+
+
 def conflict(type: str, detail: str, **extra: Any) -> Problem:
     return Problem(409, type, detail, extra=extra)
 

@@ -8,7 +8,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
 
 from services.common.config import settings_of
-from services.common.contract.problems import Problem
+from services.common.contract.problems import unavailable
 
 
 class RequestPublisher(Publisher):
@@ -66,8 +66,7 @@ class BoundedService:
             with eventlet.Timeout(timeout):
                 return getattr(self._proxy, method).call_async(*args, **kwargs).result()
         except eventlet.Timeout:
-            raise Problem(503, "service-unavailable",
-                          f"the {self._name} service did not answer within {timeout}s") from None
+            raise unavailable(
+                f"the {self._name} service did not answer within {timeout}s") from None
         except UnknownService:
-            raise Problem(503, "service-unavailable",
-                          f"the {self._name} service is not running") from None
+            raise unavailable(f"the {self._name} service is not running") from None

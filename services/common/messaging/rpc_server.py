@@ -1,5 +1,6 @@
 """The RPC entrypoint every service answers with (`@rpc`): no confirm per reply, a Problem
 counted as an expected answer, and a broker gone mid-reply ends that call, not the service."""
+import functools
 import inspect
 import logging
 from functools import cached_property
@@ -17,7 +18,8 @@ from nameko.constants import (
 from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from services.common.contract.problems import Problem
+from services.common.contract.problems import Problem, unavailable
+from services.common.storage.redis_store import STORE_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -80,5 +82,16 @@ class BrokerProofRpc(Rpc):
 
 def rpc(method):
     """nameko's @rpc, with a Problem counted as an expected answer (a warning, not an error),
-    that survives the broker going away mid-reply."""
-    return BrokerProofRpc.decorator(expected_exceptions=(Problem,))(method)
+    that survives the broker going away mid-reply. The one place where a service's Redis not
+    answering becomes 503 `service-unavailable` (else a RemoteError, a 500 at the gateway)."""
+
+    @functools.wraps(method)
+    def answer(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except STORE_DOWN as exc:
+            log.warning("%s.%s: Redis does not answer (%s)", self.name, method.__name__, exc)
+            raise unavailable(f"the {self.name} service's Redis does not answer; "
+                              "retry later") from None
+
+    return BrokerProofRpc.decorator(expected_exceptions=(Problem,))(answer)

@@ -6,6 +6,10 @@ from nameko.extensions import DependencyProvider
 
 from services.common.config import settings_of
 
+# What redis-py raises when the server does not answer: refused, reset, timed out, or still
+# loading its data after a restart (BusyLoadingError is a ConnectionError).
+STORE_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
 
 def connect(redis_url: str) -> redis.Redis:
     return redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
