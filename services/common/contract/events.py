@@ -1,8 +1,9 @@
 """The event contract (CONTRACT §4): one envelope, and one pydantic model per event type.
 
 This module is the only place an event is defined. Producers build events with `make_event`,
-consumers read them with `Envelope.model_validate` and `data_of`. The JSON schemas of all of
-them are snapshotted by tests/unit/test_event_schemas.py, so a breaking change fails a test.
+consumers read them with `Envelope.model_validate` and the model `EVENT_TYPES` names.
+The JSON schemas of all of them are snapshotted by tests/unit/test_event_schemas.py, so a
+breaking change fails a test.
 """
 from __future__ import annotations
 
@@ -250,11 +251,3 @@ def make_event(event_type: str, data: EventData, township_code: str | None = Non
         village_code=village_code,
         data=data.model_dump(mode="json"),
     )
-
-
-def data_of(envelope: Envelope) -> EventData:
-    """The typed payload of a known event type (ValueError for an unknown one)."""
-    model = EVENT_TYPES.get(envelope.type)
-    if model is None:
-        raise ValueError(f"unknown event type {envelope.type!r}")
-    return model.model_validate(envelope.data)
