@@ -24,6 +24,7 @@ import redis
 from services.assignment.store import AssignmentStore
 from services.common.contract import events
 from services.common.storage.directory_projection import DirectoryProjection
+from services.common.storage.idempotent_requests import IdempotentRequest
 from services.notifications.service import notification_id
 from services.notifications.store import NotificationsStore, pack
 from services.resources.domain import totals_change
@@ -107,6 +108,9 @@ def load_departments(client: redis.Redis, count: int) -> list[str]:
     return codes
 
 
+BULK = IdempotentRequest(None, "bulk")  # a bulk load carries no Idempotency-Key
+
+
 def load_cadres(client: redis.Redis, villages: list[dict], departments: list[str],
                 count: int) -> None:
     store = AssignmentStore(client)
@@ -116,8 +120,7 @@ def load_cadres(client: redis.Redis, villages: list[dict], departments: list[str
         village = villages[n % len(villages)]
         cadre = {"id": f"cdr_bulk{n:06d}", "name": f"干部{n}", "department_code": department,
                  "phone": None, "title": None, "created_at": "2026-11-01T00:00:00Z"}
-        store.create("assignment:cadres", cadre, [f"assignment:department:{department}:cadres"],
-                     None, "bulk", "bulk", None)
+        store.add_cadre(cadre, None, BULK)
         assignment = {"id": f"asg_bulk{n:06d}", "status": "active", "cadre_id": cadre["id"],
                       "cadre_name": cadre["name"], "department_code": department,
                       "village_code": village["code"],
@@ -127,7 +130,7 @@ def load_cadres(client: redis.Redis, villages: list[dict], departments: list[str
                       "created_at": "2026-11-01T00:00:00Z"}
         event = events.make_event("assignment.assignment_started", events.AssignmentStarted(
             **{k: assignment[k] for k in events.AssignmentStarted.model_fields}))
-        store.start_assignment(assignment, event, "bulk", None)
+        store.start_assignment(assignment, event, BULK)
         if rng.random() < 0.001:
             say(f"  cadres {n}/{count}")
     client.delete("assignment:outbox")  # a bulk load is not news

@@ -1,46 +1,101 @@
 """Who may see and do what in the programme (CONTRACT §2), decided on the records involved.
 
-Pure functions of a principal and records; the service raises the problems. An unannounced
-inspection is special: whoever may not see it gets the very answer an unknown id gets.
+Pure functions of a principal and records, built on the shared rules of
+`contract/principals.py` (who reads everything, a township's own villages, acting for a
+township or a department); the use cases raise the problems. An unannounced inspection is
+special: whoever may not see it gets the very answer an unknown id gets.
 """
 from __future__ import annotations
 
-from services.common.contract.principals import Principal
+from collections.abc import Iterable
+
+from services.common.contract.codes import township_of_village_code
+from services.common.contract.principals import (
+    Principal,
+    acts_for_department,
+    acts_for_township,
+    reads_everything,
+    reads_township,
+)
+
+# --- the directory ----------------------------------------------------------------------------
 
 
-def reads_everything(principal: Principal) -> bool:
-    return principal.is_admin or principal.kind == "inspector"
+def reads_directory_township(principal: Principal, township_code: str) -> bool:
+    """Townships, villages and departments are open to every key, but a township's key sees
+    its own township and villages only."""
+    return principal.kind != "township" or reads_township(principal, township_code)
+
+
+def reads_directory_village(principal: Principal, village_code: str) -> bool:
+    return reads_directory_township(principal, township_of_village_code(village_code))
+
+
+def reads_village_code(principal: Principal, village_code: str) -> bool:
+    """Whether the village's records are of a township the principal reads (its code names
+    its township)."""
+    return reads_township(principal, township_of_village_code(village_code))
+
+
+# --- cadres and assignments -------------------------------------------------------------------
 
 
 def manages_cadre(principal: Principal, cadre: dict) -> bool:
-    """Admin, or the cadre's own department: register, assign, end, log work."""
-    return principal.is_admin or principal.is_department(cadre["department_code"])
+    """Admin, or the cadre's own department: register, assign, end, log work (`cadre` is the
+    cadre or one of its assignments)."""
+    return acts_for_department(principal, cadre["department_code"])
 
 
 def sees_phone(principal: Principal, cadre: dict) -> bool:
     return manages_cadre(principal, cadre)
 
 
-def reads_village(principal: Principal, village: dict, serving_departments: set[str]) -> bool:
-    """Team, problems and work of a village: its township, departments serving there, and
-    those who read everything."""
-    return (reads_everything(principal)
-            or principal.is_township(village["township_code"])
-            or (principal.kind == "department" and principal.code in serving_departments))
+def lists_cadres(principal: Principal, department_code: str | None) -> bool:
+    return reads_everything(principal) or principal.is_department(department_code)
 
 
-def reports_problem(principal: Principal, village: dict, serving_departments: set[str]) -> bool:
-    return (principal.is_admin or principal.is_township(village["township_code"])
-            or (principal.kind == "department" and principal.code in serving_departments))
+def reads_cadre(principal: Principal, cadre: dict, serving_townships: Iterable[str]) -> bool:
+    """Its department, those who read everything, and the townships it serves in now."""
+    return (reads_everything(principal) or manages_cadre(principal, cadre)
+            or any(principal.is_township(code) for code in serving_townships))
+
+
+def reads_cadre_history(principal: Principal, cadre: dict) -> bool:
+    return reads_everything(principal) or manages_cadre(principal, cadre)
+
+
+def _serves_in(principal: Principal, serving_departments: Iterable[str]) -> bool:
+    return any(principal.is_department(code) for code in serving_departments)
+
+
+def reads_village(principal: Principal, village: dict,
+                  serving_departments: Iterable[str]) -> bool:
+    """Team, problems and work of a village: its township, the departments serving there now,
+    and those who read everything."""
+    return (reads_township(principal, village["township_code"])
+            or _serves_in(principal, serving_departments))
+
+
+# --- the problems ledger ----------------------------------------------------------------------
+
+
+def reports_problem(principal: Principal, village: dict,
+                    serving_departments: Iterable[str]) -> bool:
+    """The village's township, the county, and the departments serving there (not inspectors)."""
+    return (acts_for_township(principal, village["township_code"])
+            or _serves_in(principal, serving_departments))
 
 
 def resolves_problem(principal: Principal, problem: dict) -> bool:
-    return principal.is_admin or principal.is_township(problem["township_code"])
+    return acts_for_township(principal, problem["township_code"])
 
 
-def reads_cadre(principal: Principal, cadre: dict, serving_townships: set[str]) -> bool:
-    return (reads_everything(principal) or manages_cadre(principal, cadre)
-            or (principal.kind == "township" and principal.code in serving_townships))
+# --- inspections ------------------------------------------------------------------------------
+
+
+def plans_inspections(principal: Principal) -> bool:
+    """Inspection teams and the county plan inspections and file their reports."""
+    return reads_everything(principal)
 
 
 def sees_inspection(principal: Principal, inspection: dict) -> bool:
@@ -48,4 +103,5 @@ def sees_inspection(principal: Principal, inspection: dict) -> bool:
     township's."""
     if reads_everything(principal):
         return True
-    return inspection["status"] == "filed" and principal.is_township(inspection["township_code"])
+    return inspection["status"] == "filed" and reads_township(principal,
+                                                              inspection["township_code"])

@@ -5,8 +5,8 @@ Townships come from the Ministry of Civil Affairs' code list as shipped by the
 Villages have no such public list, so they come from a CSV the county keeps:
 `code,name,township_code,hardship,tags` (tags separated by `;`; lines starting with `#` are
 comments). Every row is checked before anything is written, and every entry is registered
-through the same code as `PUT /v1/townships/{code}` and `PUT /v1/villages/{code}`, so the
-import announces each one and keeps every rule.
+through the same use cases as `PUT /v1/townships/{code}` and `PUT /v1/villages/{code}`
+(`use_cases/directory.py`), so the import announces each one and keeps every rule.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from services.assignment import directory
 from services.assignment.store import AssignmentStore
+from services.assignment.use_cases import directory
 from services.common.contract.codes import COUNTY_PATTERN
 from services.common.contract.problems import Problem
 
@@ -90,7 +90,7 @@ def import_county(store: AssignmentStore, county_code: str,
     known = {code for code, _ in townships}
     for village in villages:
         try:
-            directory.validate_village(village["code"], _body(village))
+            directory.validated_village(village["code"], _body(village))
         except Problem as problem:
             errors.append(f"row {village['_row']} ({village['code']}): {problem.detail}")
             continue

@@ -1,38 +1,38 @@
-"""The programme's rules, pure Python: directory codes, assignments, work, inspections.
+"""The programme's rules that need no store, pure Python: directory codes, assignments, work,
+inspections. They answer values; the use cases turn a "no" into a problem.
 
-The store's Lua scripts apply the rules that span records atomically; the functions here say
-them once, in Python, for the service and for unit tests.
+The rules that span records (one active assignment per cadre at a time, one leader and one
+first secretary per village, work only on an active assignment, a status only moves forward)
+are the store's Lua scripts' own, applied atomically, and are not said here.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
-from services.common.contract.codes import township_of_village_code
-from services.common.contract.problems import invalid
+from services.common.contract.codes import TASKS, township_of_village_code
 
-TASKS = ("plan", "economy", "dispute", "organization")
-# Roles a village has at most one of at a time; any number of members may serve.
-SINGLE_ROLES = ("leader", "first_secretary")
+# The order a village's team is shown in: its leader, its first secretary, then members.
+TEAM_ORDER = ("leader", "first_secretary", "member")
 
 
-def check_village_belongs(village_code: str, township_code: str) -> None:
+def village_belongs(village_code: str, township_code: str) -> bool:
     """A village's 12-digit code starts with its township's 9-digit code."""
-    if township_of_village_code(village_code) != township_code:
-        raise invalid(
-            f"village {village_code} cannot belong to township {township_code}: "
-            "a village code starts with its township's code",
-            ["body", "township_code"],
-        )
+    return township_of_village_code(village_code) == township_code
 
 
-def overlaps(first: tuple[str, str], second: tuple[str, str]) -> bool:
-    """Whether two inclusive date ranges (ISO strings) share a day."""
-    return first[0] <= second[1] and second[0] <= first[1]
+def team_order(assignment: dict) -> tuple[int, str]:
+    return TEAM_ORDER.index(assignment["role"]), assignment["starts_on"]
 
 
 def status_after_end(reason: str) -> str:
     """A recall is recorded as such; completing a term or being replaced ends it."""
     return "recalled" if reason == "recalled" else "ended"
+
+
+def within_term(assignment: dict, day: date) -> bool:
+    """Whether a day falls within the assignment's dates (both included)."""
+    return assignment["starts_on"] <= day.isoformat() <= assignment["ends_on"]
 
 
 def public_cadre(cadre: dict, may_see_phone: bool) -> dict:

@@ -1,14 +1,21 @@
-"""The assignment service's Redis keys. Every write stores its event in the outbox atomically."""
+"""The assignment service's atomic store: its Redis keys and its five Lua scripts.
+
+Every write stores its event in the outbox in the same step. A write answers an `Outcome`
+(what happened, and the record it concerns); the use cases turn a refusal into a problem. The
+rules that span records (one active assignment per cadre at a time, one leader and one first
+secretary per village, work only on an active assignment, a status only moves forward, an
+Idempotency-Key's first answer) are the scripts' own: nothing here says them again.
+"""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import redis
 
-from services.common.contract.events import Envelope, county_today, utc_now
-from services.common.contract.problems import conflict, idempotency_key_reused, not_found
+from services.common.contract.events import Envelope, utc_now
 from services.common.messaging.outbox import outbox_key, serialize, wake_relay
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.scripts import load_script
@@ -23,19 +30,17 @@ DIRECTORY = {
     "department": ("assignment:departments", "assignment:departments:codes"),
 }
 
-
-def _township_villages_key(township_code: str) -> str:
-    return f"assignment:township:{township_code}:villages"
-
-
-IDEMPOTENCY_TTL = 60 * 60 * 24
-
 CADRES = "assignment:cadres"
 ASSIGNMENTS = "assignment:assignments"
 WORK_LOGS = "assignment:work-logs"
 PROBLEMS = "assignment:problems"
 INSPECTIONS = "assignment:inspections"
+ALL_INSPECTIONS = "assignment:inspections:all"
 ABSENCES = "assignment:absences"  # assignment id -> inspections the cadre was absent from
+
+
+def township_villages_key(township_code: str) -> str:
+    return f"assignment:township:{township_code}:villages"
 
 
 def department_cadres_key(code: str) -> str:
@@ -58,7 +63,12 @@ def village_history_key(code: str) -> str:
     return f"assignment:village:{code}:assignments"
 
 
+def assignment_logs_key(assignment_id: str) -> str:
+    return f"assignment:assignment:{assignment_id}:logs"
+
+
 def village_problems_key(code: str, status: str) -> str:
+    """`status` is open, resolved or all."""
     return f"assignment:village:{code}:problems:{status}"
 
 
@@ -75,8 +85,37 @@ def summary_keys(kind: str, key: str) -> tuple[str, str]:
     return f"assignment:{kind}:{key}:work", f"assignment:{kind}:{key}:work-days"
 
 
-def idempotency_key(scope: str, key: str | None) -> str:
-    return f"assignment:idempotency:{scope}:{key or '-'}"
+class Outcome(NamedTuple):
+    """A write's answer. `name` is `ok` or `replay` (the Idempotency-Key's first answer), or
+    the script's refusal: `reused` (the key came with another body), `not-found`,
+    `wrong-status`, `not-active`, `cadre-already-assigned`, `role-taken`; ending a village's
+    last leader answers `ok-leaderless`. `record` is the stored record (for `wrong-status` and
+    `not-active` the one held); `in_the_way` the id of the assignment a conflict is with."""
+
+    name: str
+    record: dict | None = None
+    in_the_way: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.name in ("ok", "replay", "ok-leaderless")
+
+    @property
+    def replayed(self) -> bool:
+        return self.name == "replay"
+
+
+Page = tuple[list[dict], str | None]  # records, and the cursor of the next page (or None)
+
+
+def _answer(reply: list) -> Outcome:
+    """A script's reply `{name}`, `{name, record JSON}` or `{name, id in the way}`."""
+    name, *rest = reply
+    if not rest:
+        return Outcome(name)
+    if rest[0].startswith("{"):
+        return Outcome(name, json.loads(rest[0]))
+    return Outcome(name, in_the_way=rest[0])
 
 
 def _now_score() -> int:
@@ -95,6 +134,12 @@ class AssignmentStore:
         self._log_work = load_script(client, "services.assignment", "log_work")
         self._create_record = load_script(client, "services.assignment", "create_record")
         self._transition = load_script(client, "services.assignment", "transition")
+
+    def _wrote(self, outcome: Outcome, announced: bool = True) -> Outcome:
+        """Tell the relay when a write put an event in the outbox."""
+        if announced and outcome.name in ("ok", "ok-leaderless"):
+            wake_relay(SERVICE, OUTBOX)
+        return outcome
 
     # --- directory ---------------------------------------------------------------------------
 
@@ -127,12 +172,12 @@ class AssignmentStore:
                     }
                     event = announce(record)
                     pipe.multi()
-                    pipe.hset(records, code, json.dumps(record, ensure_ascii=False))
+                    pipe.hset(records, code, _json(record))
                     pipe.zadd(codes, {code: 0})
                     if kind == "village":
                         if previous and previous["township_code"] != record["township_code"]:
-                            pipe.zrem(_township_villages_key(previous["township_code"]), code)
-                        pipe.zadd(_township_villages_key(record["township_code"]), {code: 0})
+                            pipe.zrem(township_villages_key(previous["township_code"]), code)
+                        pipe.zadd(township_villages_key(record["township_code"]), {code: 0})
                     pipe.rpush(OUTBOX, serialize(event))
                     pipe.execute()
                     wake_relay(SERVICE, OUTBOX)
@@ -141,10 +186,11 @@ class AssignmentStore:
                     continue
 
     def list(self, kind: str, after: str | None, limit: int,
-             township_code: str | None = None) -> tuple[list[dict], str | None]:
+             township_code: str | None = None) -> Page:
+        """A page of directory entries by code (villages: only a township's, if named)."""
         records, codes = DIRECTORY[kind]
         if township_code is not None:
-            codes = _township_villages_key(township_code)
+            codes = township_villages_key(township_code)
         start = f"({after}" if after else "-"
         page_codes = self.redis.zrangebylex(codes, start, "+", start=0, num=limit + 1)
         more = len(page_codes) > limit
@@ -153,17 +199,17 @@ class AssignmentStore:
         items = [json.loads(raw) for raw in raws if raw]
         return items, (page_codes[-1] if more else None)
 
-    # --- records -----------------------------------------------------------------------------
+    # --- reading records ---------------------------------------------------------------------
 
-    def record(self, records: str, record_id: str) -> dict | None:
+    def _record(self, records: str, record_id: str) -> dict | None:
         raw = self.redis.hget(records, record_id)
         return json.loads(raw) if raw else None
 
-    def records(self, records: str, ids: list[str]) -> list[dict]:
+    def _records(self, records: str, ids: list[str]) -> list[dict]:
         return [json.loads(raw) for raw in self.redis.hmget(records, ids) if raw] if ids else []
 
-    def page(self, records: str, index: str, after: str | None, limit: int,
-             newest_first: bool = False) -> tuple[list[dict], str | None]:
+    def _page(self, records: str, index: str, after: str | None, limit: int,
+              newest_first: bool = False) -> Page:
         """A page of records by an index sorted by creation; the cursor is the last id."""
         start = 0
         if after:
@@ -173,121 +219,165 @@ class AssignmentStore:
         ids = fetch(index, start, start + limit)
         more = len(ids) > limit
         ids = ids[:limit]
-        return self.records(records, ids), (ids[-1] if more and ids else None)
+        return self._records(records, ids), (ids[-1] if more and ids else None)
 
-    def create(self, records: str, record: dict, indexes: list[str], event: Envelope | None,
-               scope: str, request: IdempotentRequest) -> tuple[dict, bool]:
-        """Store a new record with its indexes and event; returns (record, replayed)."""
-        outcome, *rest = self._create_record(
-            keys=[records, request.redis_key("assignment", scope), OUTBOX, *indexes],
-            args=[record["id"], _json(record), serialize(event) if event else "", _now_score(),
-                  *request.args()],
-        )
-        if outcome == "reused":
-            raise idempotency_key_reused()
-        if event is not None:
-            wake_relay(SERVICE, OUTBOX)
-        return json.loads(rest[0]), outcome == "replay"
+    def cadre(self, cadre_id: str) -> dict | None:
+        return self._record(CADRES, cadre_id)
 
-    def transition(self, records: str, record_id: str, expected_status: str, updated: dict,
-                   event: Envelope, add_to: tuple[str, ...] = (),
-                   remove_from: tuple[str, ...] = (), absences: list[str] = ()) -> str:
-        """Move a record forward; returns 'ok', 'not-found' or 'wrong-status'."""
-        outcome, *_ = self._transition(
-            keys=[records, OUTBOX, ABSENCES, *add_to, *remove_from],
-            args=[record_id, expected_status, _json(updated), serialize(event), _now_score(),
-                  len(add_to), *absences],
-        )
-        if outcome == "ok":
-            wake_relay(SERVICE, OUTBOX)
-        return outcome
+    def assignment(self, assignment_id: str) -> dict | None:
+        return self._record(ASSIGNMENTS, assignment_id)
 
-    # --- assignments -------------------------------------------------------------------------
+    def problem(self, problem_id: str) -> dict | None:
+        return self._record(PROBLEMS, problem_id)
 
-    def start_assignment(self, assignment: dict, event: Envelope, fingerprint: str,
-                         key: str | None) -> tuple[dict, bool]:
-        cadre, village = assignment["cadre_id"], assignment["village_code"]
-        outcome, *rest = self._start_assignment(
-            keys=[ASSIGNMENTS, cadre_active_key(cadre), village_active_key(village),
-                  cadre_history_key(cadre), village_history_key(village),
-                  idempotency_key("assignment", key), OUTBOX],
-            args=[assignment["id"], _json(assignment), assignment["role"],
-                  assignment["starts_on"], assignment["ends_on"], serialize(event), fingerprint,
-                  IDEMPOTENCY_TTL, "1" if key else "0", _now_score()],
-        )
-        if outcome == "reused":
-            raise idempotency_key_reused()
-        if outcome == "cadre-already-assigned":
-            raise conflict("cadre-already-assigned",
-                           f"cadre {cadre} already has an active assignment ({rest[0]}) "
-                           "whose dates overlap", assignment_id=rest[0])
-        if outcome == "role-taken":
-            raise conflict("role-taken",
-                           f"village {village} already has an active "
-                           f"{assignment['role']} ({rest[0]}) for those dates",
-                           assignment_id=rest[0])
-        wake_relay(SERVICE, OUTBOX)
-        return json.loads(rest[0]), outcome == "replay"
+    def inspection(self, inspection_id: str) -> dict | None:
+        return self._record(INSPECTIONS, inspection_id)
 
-    def end_assignment(self, ended: dict, event: Envelope,
-                       leaderless_event: Envelope | None) -> tuple[dict, bool]:
-        """Returns (ended assignment, village left leaderless)."""
-        outcome, *rest = self._end_assignment(
-            keys=[ASSIGNMENTS, cadre_active_key(ended["cadre_id"]),
-                  village_active_key(ended["village_code"]), OUTBOX],
-            args=[ended["id"], _json(ended), serialize(event),
-                  serialize(leaderless_event) if leaderless_event else "",
-                  county_today().isoformat()],
-        )
-        if outcome == "not-found":
-            raise not_found("assignment", ended["id"])
-        if outcome == "not-active":
-            raise conflict("assignment-not-active",
-                           f"assignment {ended['id']} has already ended")
-        wake_relay(SERVICE, OUTBOX)
-        return json.loads(rest[0]), outcome == "ok-leaderless"
+    def cadres_of_department(self, department_code: str, after: str | None,
+                             limit: int) -> Page:
+        return self._page(CADRES, department_cadres_key(department_code), after, limit)
+
+    def assignments_of_cadre(self, cadre_id: str, after: str | None, limit: int) -> Page:
+        """Every assignment the cadre ever had, newest first."""
+        return self._page(ASSIGNMENTS, cadre_history_key(cadre_id), after, limit,
+                          newest_first=True)
+
+    def problems_of_village(self, village_code: str, status: str | None, after: str | None,
+                            limit: int) -> Page:
+        return self._page(PROBLEMS, village_problems_key(village_code, status or "all"), after,
+                          limit)
+
+    def inspections(self, after: str | None, limit: int, village_code: str | None = None,
+                    township_code: str | None = None, filed_only: bool = False) -> Page:
+        """Every inspection, a village's, or (filed only) a township's."""
+        if township_code is not None:
+            index = township_inspections_key(township_code)
+        elif village_code is not None:
+            index = village_inspections_key(village_code, filed_only)
+        else:
+            index = ALL_INSPECTIONS
+        return self._page(INSPECTIONS, index, after, limit)
 
     def active_assignments(self, village_code: str) -> list[dict]:
-        return self.records(ASSIGNMENTS, sorted(self.redis.smembers(
+        return self._records(ASSIGNMENTS, sorted(self.redis.smembers(
             village_active_key(village_code))))
 
     def active_assignments_of_cadre(self, cadre_id: str) -> list[dict]:
-        return self.records(ASSIGNMENTS, sorted(self.redis.smembers(cadre_active_key(cadre_id))))
+        return self._records(ASSIGNMENTS, sorted(self.redis.smembers(cadre_active_key(cadre_id))))
 
     def absences(self, assignment_ids: list[str]) -> dict[str, int]:
+        """How many filed inspections found each assignment's cadre absent."""
         if not assignment_ids:
             return {}
         counts = self.redis.hmget(ABSENCES, assignment_ids)
         return {i: int(c or 0) for i, c in zip(assignment_ids, counts, strict=True)}
 
-    # --- work --------------------------------------------------------------------------------
-
-    def log_work(self, log: dict, event: Envelope, fingerprint: str,
-                 key: str | None) -> tuple[dict, bool]:
-        cadre_counters, cadre_days = summary_keys("cadre", log["cadre_id"])
-        village_counters, village_days = summary_keys("village", log["village_code"])
-        outcome, *rest = self._log_work(
-            keys=[village_active_key(log["village_code"]),
-                  f"assignment:assignment:{log['assignment_id']}:logs", WORK_LOGS,
-                  cadre_counters, cadre_days, village_counters, village_days,
-                  idempotency_key("work-log", key), OUTBOX],
-            args=[log["assignment_id"], log["id"], _json(log), log["date"], log["task"],
-                  log["households_visited"], serialize(event), fingerprint, IDEMPOTENCY_TTL,
-                  "1" if key else "0", _now_score()],
-        )
-        if outcome == "reused":
-            raise idempotency_key_reused()
-        if outcome == "not-active":
-            raise conflict("assignment-not-active",
-                           f"assignment {log['assignment_id']} has ended; work is logged on "
-                           "an active assignment")
-        wake_relay(SERVICE, OUTBOX)
-        return json.loads(rest[0]), outcome == "replay"
-
     def work_counters(self, kind: str, key: str) -> tuple[dict, int]:
+        """A cadre's or village's work counters and how many days were logged."""
         counters, days = summary_keys(kind, key)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(counters)
             pipe.scard(days)
             held, day_count = pipe.execute()
         return held, day_count
+
+    # --- records created on a request (create_record.lua) ------------------------------------
+
+    def _create(self, records: str, record: dict, indexes: list[str], event: Envelope | None,
+                scope: str, request: IdempotentRequest) -> Outcome:
+        """`ok` (stored with its indexes and event), `replay` or `reused`."""
+        return self._wrote(_answer(self._create_record(
+            keys=[records, request.redis_key(SERVICE, scope), OUTBOX, *indexes],
+            args=[record["id"], _json(record), serialize(event) if event else "", _now_score(),
+                  *request.args()],
+        )), announced=event is not None)
+
+    def add_cadre(self, cadre: dict, event: Envelope | None,
+                  request: IdempotentRequest) -> Outcome:
+        """A key repeats within the cadre's department."""
+        department = cadre["department_code"]
+        return self._create(CADRES, cadre, [department_cadres_key(department)], event,
+                            f"cadre:{department}", request)
+
+    def add_problem(self, problem: dict, event: Envelope, request: IdempotentRequest) -> Outcome:
+        """A key repeats for the same reporter in the same village."""
+        village = problem["village_code"]
+        return self._create(PROBLEMS, problem, [village_problems_key(village, "open"),
+                                                village_problems_key(village, "all")],
+                            event, f"problem:{problem['reported_by']}:{village}", request)
+
+    def add_inspection(self, inspection: dict, request: IdempotentRequest) -> Outcome:
+        """A planned inspection announces nothing and enters no index a township reads."""
+        return self._create(INSPECTIONS, inspection,
+                            [ALL_INSPECTIONS,
+                             village_inspections_key(inspection["village_code"], filed_only=False)],
+                            None, f"inspection:{inspection['planned_by']}", request)
+
+    # --- status changes (transition.lua) -----------------------------------------------------
+
+    def _move(self, records: str, record_id: str, expected_status: str, updated: dict,
+              event: Envelope, add_to: tuple[str, ...] = (), remove_from: tuple[str, ...] = (),
+              absences: list[str] = ()) -> Outcome:
+        """`ok`, `not-found` or `wrong-status` (with the record held)."""
+        return self._wrote(_answer(self._transition(
+            keys=[records, OUTBOX, ABSENCES, *add_to, *remove_from],
+            args=[record_id, expected_status, _json(updated), serialize(event), _now_score(),
+                  len(add_to), *absences],
+        )))
+
+    def resolve_problem(self, resolved: dict, event: Envelope) -> Outcome:
+        """An open problem becomes `resolved`."""
+        village = resolved["village_code"]
+        return self._move(PROBLEMS, resolved["id"], "open", resolved, event,
+                          add_to=(village_problems_key(village, "resolved"),),
+                          remove_from=(village_problems_key(village, "open"),))
+
+    def file_inspection(self, filed: dict, event: Envelope,
+                        absent_assignments: list[str]) -> Outcome:
+        """A planned inspection becomes `filed`: its village's and township's filed indexes
+        get it, and each absent cadre's assignment counts one more absence."""
+        return self._move(INSPECTIONS, filed["id"], "planned", filed, event,
+                          add_to=(village_inspections_key(filed["village_code"], filed_only=True),
+                                  township_inspections_key(filed["township_code"])),
+                          absences=absent_assignments)
+
+    # --- assignments and work ----------------------------------------------------------------
+
+    def start_assignment(self, assignment: dict, event: Envelope,
+                         request: IdempotentRequest) -> Outcome:
+        """`ok`, `replay`, `reused`, `cadre-already-assigned` or `role-taken` (with the
+        assignment in the way). A key repeats within the cadre's department."""
+        cadre, village = assignment["cadre_id"], assignment["village_code"]
+        return self._wrote(_answer(self._start_assignment(
+            keys=[ASSIGNMENTS, cadre_active_key(cadre), village_active_key(village),
+                  cadre_history_key(cadre), village_history_key(village),
+                  request.redis_key(SERVICE, f"assignment:{assignment['department_code']}"),
+                  OUTBOX],
+            args=[assignment["id"], _json(assignment), assignment["role"],
+                  assignment["starts_on"], assignment["ends_on"], serialize(event),
+                  _now_score(), *request.args()],
+        )))
+
+    def end_assignment(self, ended: dict, event: Envelope, leaderless_event: Envelope | None,
+                       today: str) -> Outcome:
+        """`ok`, `ok-leaderless` (no other leader leads the village `today`: the
+        leaderless event was stored too), `not-found` or `not-active` (with the record held)."""
+        return self._wrote(_answer(self._end_assignment(
+            keys=[ASSIGNMENTS, cadre_active_key(ended["cadre_id"]),
+                  village_active_key(ended["village_code"]), OUTBOX],
+            args=[ended["id"], _json(ended), serialize(event),
+                  serialize(leaderless_event) if leaderless_event else "", today],
+        )))
+
+    def log_work(self, log: dict, event: Envelope, request: IdempotentRequest) -> Outcome:
+        """`ok`, `replay`, `reused` or `not-active`. A key repeats within the assignment."""
+        cadre_counters, cadre_days = summary_keys("cadre", log["cadre_id"])
+        village_counters, village_days = summary_keys("village", log["village_code"])
+        assignment = log["assignment_id"]
+        return self._wrote(_answer(self._log_work(
+            keys=[village_active_key(log["village_code"]), assignment_logs_key(assignment),
+                  WORK_LOGS, cadre_counters, cadre_days, village_counters, village_days,
+                  request.redis_key(SERVICE, f"work-log:{assignment}"), OUTBOX],
+            args=[assignment, log["id"], _json(log), log["date"], log["task"],
+                  log["households_visited"], serialize(event), _now_score(), *request.args()],
+        )))

@@ -133,21 +133,13 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
     @route("GET", "/v1/townships", "List townships", allow=access.anyone,
            response=page_of(Township), tag="directory", query=PAGING)
     def list_townships(self, call: Call):
-        if call.principal.kind == "township":  # a township sees itself only
-            try:
-                return {"items": [self.assignment.get_township(call.principal.code)],
-                        "next": None}
-            except Problem as problem:
-                if problem.status == 404:  # its key was made before the township was
-                    return {"items": [], "next": None}
-                raise
-        return self.assignment.list_townships(call.query("after"), call.query("limit"))
+        return self.assignment.list_townships(str(call.principal), call.query("after"),
+                                              call.query("limit"))
 
-    @route("GET", "/v1/townships/<code>", "Read a township",
-           allow=access.any_of(access.township_in_path(), lambda p, *_: p.kind != "township"),
+    @route("GET", "/v1/townships/<code>", "Read a township", allow=access.anyone,
            response=Township, tag="directory", errors=(404,))
     def get_township(self, call: Call, code: str):
-        return self.assignment.get_township(code)
+        return self.assignment.get_township(str(call.principal), code)
 
     @route("PUT", "/v1/villages/<code>", "Register or update a village", allow=access.admin_only,
            body=VillageIn, response=Village, tag="directory")
@@ -158,19 +150,13 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
            response=page_of(Village), tag="directory",
            query={"township": "only this township's villages", **PAGING})
     def list_villages(self, call: Call):
-        township = call.query("township")
-        if call.principal.kind == "township":
-            if township not in (None, call.principal.code):
-                raise Problem(403, "forbidden", "a township reads only its own villages")
-            township = call.principal.code
-        return self.assignment.list_villages(township, call.query("after"), call.query("limit"))
+        return self.assignment.list_villages(str(call.principal), call.query("township"),
+                                             call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/villages/<code>", "Read a village", allow=access.anyone, response=Village,
            tag="directory", errors=(404,))
     def get_village(self, call: Call, code: str):
-        if call.principal.kind == "township" and not code.startswith(call.principal.code):
-            raise Problem(403, "forbidden", "a township reads only its own villages")
-        return self.assignment.get_village(code)
+        return self.assignment.get_village(str(call.principal), code)
 
     @route("PUT", "/v1/departments/<code>", "Register or update a department",
            allow=access.admin_only, body=DepartmentIn, response=Department, tag="directory")

@@ -2,7 +2,6 @@
 import pytest
 from nameko.exceptions import deserialize, serialize
 
-from services.assignment.domain import check_village_belongs
 from services.common.contract.principals import Principal
 from services.common.contract.problems import Problem
 from services.common.values.fingerprints import request_fingerprint
@@ -28,13 +27,6 @@ def test_available_is_what_is_neither_reserved_nor_delivered():
 def test_fingerprint_ignores_key_order_but_not_values():
     assert request_fingerprint({"a": 1, "b": "二"}) == request_fingerprint({"b": "二", "a": 1})
     assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
-
-
-def test_village_code_must_start_with_its_townships():
-    check_village_belongs("610581100201", "610581100")
-    with pytest.raises(Problem) as raised:
-        check_village_belongs("610581101201", "610581100")
-    assert raised.value.status == 422
 
 
 @pytest.mark.parametrize("text, kind, code", [

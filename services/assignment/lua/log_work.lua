@@ -1,21 +1,17 @@
 -- Record a work log on an active assignment and count it, in the same step, in the cadre's
 -- and the village's summaries (days are sets of dates, so two logs of one day count once).
--- KEYS: 1 village's active set, 2 assignment's logs (zset by date), 3 logs hash,
+-- KEYS: 1 village's active set, 2 assignment's logs (zset by time logged), 3 logs hash,
 --       4 cadre counters, 5 cadre days, 6 village counters, 7 village days,
 --       8 idempotency key, 9 outbox
 -- ARGV: 1 assignment id, 2 log id, 3 log JSON, 4 date, 5 task, 6 households, 7 event JSON,
---       8 fingerprint, 9 idempotency ttl, 10 '1' if an Idempotency-Key was given, 11 score
-if ARGV[10] == '1' then
-    local held = redis.call('GET', KEYS[8])
-    if held then
-        local record = cjson.decode(held)
-        if record['fingerprint'] ~= ARGV[8] then return {'reused'} end
-        return {'replay', redis.call('HGET', KEYS[3], record['id'])}
-    end
-end
+--       8 score, 9-11 the request
+--! include idempotent_requests
+local earlier = earlier_answer(KEYS[8], ARGV[9], ARGV[10], ARGV[11])
+if earlier == 'reused' then return {'reused'} end
+if earlier then return {'replay', redis.call('HGET', KEYS[3], earlier['id'])} end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'not-active'} end
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[11], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[8], ARGV[2])
 for _, counters in ipairs({KEYS[4], KEYS[6]}) do
     redis.call('HINCRBY', counters, 'entries:' .. ARGV[5], 1)
     redis.call('HINCRBY', counters, 'households:' .. ARGV[5], ARGV[6])
@@ -23,7 +19,5 @@ end
 redis.call('SADD', KEYS[5], ARGV[4])
 redis.call('SADD', KEYS[7], ARGV[4])
 redis.call('RPUSH', KEYS[9], ARGV[7])
-if ARGV[10] == '1' then
-    redis.call('SET', KEYS[8], cjson.encode({fingerprint = ARGV[8], id = ARGV[2]}), 'EX', ARGV[9])
-end
+remember_answer(KEYS[8], ARGV[9], ARGV[10], ARGV[11], {id = ARGV[2]})
 return {'ok', ARGV[3]}

@@ -1,18 +1,15 @@
 -- Start an assignment if the cadre has no active assignment with overlapping dates and, for a
 -- leader or first secretary, the village has no active one in that role with overlapping
--- dates. The checks and the write are one step, so concurrent requests cannot both win.
+-- dates (a village has one leader and one first secretary at a time; members are any number).
+-- The checks and the write are one step, so concurrent requests cannot both win.
 -- KEYS: 1 assignments hash, 2 cadre's active set, 3 village's active set, 4 cadre's history,
 --       5 village's history, 6 idempotency key, 7 outbox
--- ARGV: 1 id, 2 assignment JSON, 3 role, 4 starts_on, 5 ends_on, 6 event JSON,
---       7 fingerprint, 8 idempotency ttl, 9 '1' if an Idempotency-Key was given, 10 score
-if ARGV[9] == '1' then
-    local held = redis.call('GET', KEYS[6])
-    if held then
-        local record = cjson.decode(held)
-        if record['fingerprint'] ~= ARGV[7] then return {'reused'} end
-        return {'replay', redis.call('HGET', KEYS[1], record['id'])}
-    end
-end
+-- ARGV: 1 id, 2 assignment JSON, 3 role, 4 starts_on, 5 ends_on, 6 event JSON, 7 score,
+--       8-10 the request
+--! include idempotent_requests
+local earlier = earlier_answer(KEYS[6], ARGV[8], ARGV[9], ARGV[10])
+if earlier == 'reused' then return {'reused'} end
+if earlier then return {'replay', redis.call('HGET', KEYS[1], earlier['id'])} end
 local function overlapping(other)
     return other['starts_on'] <= ARGV[5] and ARGV[4] <= other['ends_on']
 end
@@ -29,10 +26,8 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[10], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[7], ARGV[1])
 redis.call('RPUSH', KEYS[7], ARGV[6])
-if ARGV[9] == '1' then
-    redis.call('SET', KEYS[6], cjson.encode({fingerprint = ARGV[7], id = ARGV[1]}), 'EX', ARGV[8])
-end
+remember_answer(KEYS[6], ARGV[8], ARGV[9], ARGV[10], {id = ARGV[1]})
 return {'ok', ARGV[2]}

@@ -1,6 +1,6 @@
 """National administrative division codes and department codes, as CONTRACT §1 defines them."""
 import re
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints
 
@@ -13,6 +13,11 @@ CountyCode = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]
 TownshipCode = Annotated[str, StringConstraints(pattern=TOWNSHIP_PATTERN)]
 VillageCode = Annotated[str, StringConstraints(pattern=VILLAGE_PATTERN)]
 DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
+
+# The programme's four tasks (CONTRACT §3, work logs): what a day's work, a problem and a need
+# are about.
+Task = Literal["plan", "economy", "dispute", "organization"]
+TASKS: tuple[Task, ...] = get_args(Task)
 
 
 def is_township_code(code: str) -> bool:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.contract.codes import Task
+
 SCHEMA_VERSION = 1
 
 
@@ -113,7 +115,7 @@ class WorkLogged(EventData):
     department_code: str
     village_code: str
     date: str
-    task: Literal["plan", "economy", "dispute", "organization"]
+    task: Task
     households_visited: int
 
 
@@ -121,7 +123,7 @@ class ProblemReported(EventData):
     id: str
     village_code: str
     township_code: str
-    category: Literal["plan", "economy", "dispute", "organization"]
+    category: Task
     title: str
     reported_by: str
 
@@ -210,7 +212,7 @@ class NeedRaised(EventData):
     kind: str
     unit: str
     requested: str
-    category: Literal["plan", "economy", "dispute", "organization"]
+    category: Task
     purpose: str
     raised_by: str
     created_at: str

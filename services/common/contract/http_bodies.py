@@ -18,7 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from services.common.contract.codes import CountyCode, DepartmentCode, TownshipCode, VillageCode
+from services.common.contract.codes import (
+    CountyCode,
+    DepartmentCode,
+    Task,
+    TownshipCode,
+    VillageCode,
+)
 from services.common.values.quantities import HUNDREDTHS, parse_quantity
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -168,7 +174,7 @@ class Cancellation(Body):
 class NeedIn(QuantityBody):
     kind: Kind
     unit: Unit
-    category: Literal["plan", "economy", "dispute", "organization"]
+    category: Task
     purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                               max_length=500)]
 
@@ -249,7 +255,6 @@ def page_of(model: type[BaseModel]) -> type[BaseModel]:
 
 # --- cadres and assignments ------------------------------------------------------------------
 
-Task = Literal["plan", "economy", "dispute", "organization"]
 Role = Literal["leader", "first_secretary", "member"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
 

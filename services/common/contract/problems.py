@@ -63,6 +63,11 @@ def not_found(what: str, key: str) -> Problem:
     return Problem(404, "not-found", f"{what} {key!r} does not exist")
 
 
+def forbidden(who: object, doing: str) -> Problem:
+    """403: `who` (a principal) may not do what it asked, e.g. `forbidden(p, "list cadres")`."""
+    return Problem(403, "forbidden", f"{who} may not {doing}")
+
+
 def unavailable(detail: str) -> Problem:
     """503: something this answer needs (a service, a store) did not answer; retry later."""
     return Problem(503, "service-unavailable", detail)

@@ -1,0 +1,107 @@
+"""Unannounced inspections (暗访暗查).
+
+A planned inspection leaks nowhere: it publishes no event, enters no index a township or
+department reads, and whoever may not see it gets exactly the answer an unknown id gets.
+Filing the report is the moment it becomes known: then its township is notified.
+"""
+from __future__ import annotations
+
+from services.assignment import access
+from services.assignment.domain import unknown_cadres
+from services.assignment.store import AssignmentStore
+from services.assignment.use_cases import shared
+from services.common.contract import events
+from services.common.contract.events import utc_now
+from services.common.contract.http_bodies import InspectionIn, InspectionReport
+from services.common.contract.paging import page, parse_limit
+from services.common.contract.principals import Principal
+from services.common.contract.problems import (
+    Problem,
+    conflict,
+    forbidden,
+    invalid,
+    validated,
+)
+from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.values.ids import new_id
+
+
+def no_such_inspection(inspection_id: str) -> Problem:
+    # The one answer for "does not exist" and "exists, but not for you".
+    return Problem(404, "not-found", f"inspection {inspection_id!r} does not exist")
+
+
+def plan_inspection(store: AssignmentStore, actor: str, body: dict,
+                    idempotency_key: str | None = None) -> dict:
+    principal = Principal.parse(actor)
+    if not access.plans_inspections(principal):
+        raise forbidden(principal, "plan inspections")
+    request = validated(InspectionIn, body)
+    village = shared.village_named_in_body(store, request.village_code)
+    inspection = {"id": new_id("isp"), "status": "planned",
+                  "village_code": village["code"], "township_code": village["township_code"],
+                  "planned_for": request.planned_for.isoformat(), "planned_by": actor,
+                  "created_at": utc_now(), "report": None, "filed_at": None}
+    stored, replayed = shared.created(store.add_inspection(
+        inspection, IdempotentRequest.of(body, idempotency_key)))
+    return {"inspection": stored, "replayed": replayed}
+
+
+def file_report(store: AssignmentStore, actor: str, inspection_id: str, body: dict) -> dict:
+    """The report names cadres serving in the village, present or absent; each absence counts
+    against the cadre's assignment. A filed report cannot change (the store refuses it)."""
+    principal = Principal.parse(actor)
+    if not access.plans_inspections(principal):
+        raise no_such_inspection(inspection_id)
+    request = validated(InspectionReport, body)
+    inspection = store.inspection(inspection_id)
+    if inspection is None:
+        raise no_such_inspection(inspection_id)
+    team = {a["cadre_id"]: a for a in store.active_assignments(inspection["village_code"])}
+    strangers = unknown_cadres([*request.cadres_present, *request.cadres_absent], team)
+    if strangers:
+        raise invalid(f"not serving in {inspection['village_code']}: "
+                      f"{', '.join(strangers)}", ["body", "cadres_absent"],
+                      type="unknown-cadre")
+    filed_at = utc_now()
+    report = request.model_dump(mode="json")
+    filed = {**inspection, "status": "filed", "report": report, "filed_at": filed_at}
+    event = events.make_event("assignment.inspection_filed", events.InspectionFiled(
+        id=inspection_id, village_code=inspection["village_code"],
+        township_code=inspection["township_code"], planned_for=inspection["planned_for"],
+        filed_at=filed_at, **report),
+        township_code=inspection["township_code"], village_code=inspection["village_code"])
+    outcome = store.file_inspection(filed, event,
+                                    [team[cadre]["id"] for cadre in request.cadres_absent])
+    if outcome.name == "wrong-status":
+        raise conflict("inspection-filed", f"inspection {inspection_id} was filed; "
+                                           "a filed report cannot change")
+    if outcome.name == "not-found":
+        raise no_such_inspection(inspection_id)
+    return outcome.record
+
+
+def get_inspection(store: AssignmentStore, actor: str, inspection_id: str) -> dict:
+    inspection = store.inspection(inspection_id)
+    if inspection is None or not access.sees_inspection(Principal.parse(actor), inspection):
+        raise no_such_inspection(inspection_id)
+    return inspection
+
+
+def list_inspections(store: AssignmentStore, actor: str, village: str | None = None,
+                     after: str | None = None, limit=None) -> dict:
+    """Inspectors and the county list every inspection (or a village's); a township lists the
+    filed ones of its own villages; nobody else lists any."""
+    principal = Principal.parse(actor)
+    limit = parse_limit(limit)
+    if access.plans_inspections(principal):
+        items, next_cursor = store.inspections(after, limit, village_code=village)
+    elif principal.kind == "township":
+        if village is not None and not access.reads_village_code(principal, village):
+            raise shared.not_own_village()
+        items, next_cursor = store.inspections(
+            after, limit, village_code=village, filed_only=True,
+            township_code=None if village else principal.code)
+    else:
+        raise forbidden(principal, "list inspections")
+    return page(items, next_cursor)

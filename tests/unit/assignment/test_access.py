@@ -1,0 +1,40 @@
+"""Who may do what (services/assignment/access.py), built on the shared rules."""
+import pytest
+
+from services.assignment import access
+from services.common.contract.principals import Principal
+
+T1, T2 = "610581100", "610581101"
+VILLAGE = {"code": f"{T1}201", "township_code": T1}
+CADRE = {"department_code": "agri"}
+ADMIN, INSPECTOR = Principal.parse("admin"), Principal.parse("inspector:省督查组")
+AGRI, WATER = Principal.parse("department:agri"), Principal.parse("department:water")
+OWN, OTHER = Principal.parse(f"township:{T1}"), Principal.parse(f"township:{T2}")
+EVERYONE = (ADMIN, INSPECTOR, AGRI, WATER, OWN, OTHER)
+
+
+def who(rule) -> set[str]:
+    return {str(p) for p in EVERYONE if rule(p)}
+
+
+@pytest.mark.parametrize("rule, allowed", [
+    (lambda p: access.manages_cadre(p, CADRE), {ADMIN, AGRI}),
+    (lambda p: access.reads_cadre(p, CADRE, {T1}), {ADMIN, INSPECTOR, AGRI, OWN}),
+    (lambda p: access.reads_cadre(p, CADRE, set()), {ADMIN, INSPECTOR, AGRI}),
+    (lambda p: access.reads_village(p, VILLAGE, {"water"}), {ADMIN, INSPECTOR, WATER, OWN}),
+    (lambda p: access.reports_problem(p, VILLAGE, {"water"}), {ADMIN, WATER, OWN}),
+    (lambda p: access.resolves_problem(p, VILLAGE), {ADMIN, OWN}),
+    (lambda p: access.plans_inspections(p), {ADMIN, INSPECTOR}),
+    (lambda p: access.sees_inspection(p, {"status": "planned", "township_code": T1}),
+     {ADMIN, INSPECTOR}),
+    (lambda p: access.sees_inspection(p, {"status": "filed", "township_code": T1}),
+     {ADMIN, INSPECTOR, OWN}),
+    (lambda p: access.reads_directory_village(p, VILLAGE["code"]),
+     {ADMIN, INSPECTOR, AGRI, WATER, OWN}),
+    (lambda p: access.reads_village_code(p, VILLAGE["code"]), {ADMIN, INSPECTOR, OWN}),
+    (lambda p: access.lists_cadres(p, "agri"), {ADMIN, INSPECTOR, AGRI}),
+], ids=["manages_cadre", "reads_cadre_serving", "reads_cadre_idle", "reads_village",
+        "reports_problem", "resolves_problem", "plans_inspections", "sees_planned",
+        "sees_filed", "reads_directory_village", "reads_village_code", "lists_cadres"])
+def test_who_may(rule, allowed):
+    assert who(rule) == {str(p) for p in allowed}
