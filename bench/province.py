@@ -25,7 +25,7 @@ from services.assignment.store import AssignmentStore
 from services.common.contract import events
 from services.common.storage.directory_projection import DirectoryProjection
 from services.common.storage.idempotent_requests import IdempotentRequest
-from services.notifications.service import notification_id
+from services.notifications.domain import notification_id
 from services.notifications.store import NotificationsStore, pack
 from services.resources.domain import totals_change
 from services.resources.store import ResourcesStore

@@ -95,14 +95,14 @@ def _feed_status(args) -> int:
     from services.common.config import Settings
     from services.common.contract.codes import is_township_code
     from services.common.storage.redis_store import connect
-    from services.notifications.service import feed_status
     from services.notifications.store import NotificationsStore
+    from services.notifications.use_cases.operators import feed_status
 
     if args.township and not is_township_code(args.township):
         print(f"not a township code: {args.township!r} (9 digits)", file=sys.stderr)
         return 2
     store = NotificationsStore(connect(Settings.from_env().redis_url))
-    rows = feed_status(store, args.township)
+    rows = feed_status(store, args.township)["items"]
     print(f"{'township':<11}{'unacked':>8}  webhooks")
     for row in rows:
         hooks = ", ".join(

@@ -14,10 +14,10 @@ from typing import NamedTuple
 
 import redis
 
-from services.common.contract.events import utc_now
 from services.common.messaging import background
 from services.common.messaging.outbox import register_outbox, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
+from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.scripts import load_script
 
 SERVICE = "notifications"
@@ -66,6 +66,10 @@ def _health_key(slot: str, webhook_id: str) -> str:
     return f"{slot}:webhook:{webhook_id}:health"
 
 
+def _attempts_key(slot: str, delivery_id: str) -> str:
+    return f"{slot}:delivery:{delivery_id}:attempts"
+
+
 def with_health(webhook: dict, health: dict) -> dict:
     """A webhook's record is written once; what deliveries learn about it is kept apart, field
     by field, so concurrent attempts never overwrite each other's findings."""
@@ -93,6 +97,30 @@ class AttemptContext(NamedTuple):
     notification: dict | None
 
 
+class Saved(NamedTuple):
+    """What storing a webhook came to: `created`; `replayed` (this Idempotency-Key made
+    `webhook` before); `reused` (the key came with another body); `gone` (the webhook the key
+    made, `webhook_id`, was removed since)."""
+
+    outcome: str
+    webhook: dict | None = None
+    webhook_id: str | None = None
+
+
+class Retry(NamedTuple):
+    """What a manual retry came to: `ok` (`delivery`, with its attempts, is due now);
+    `no-webhook`, `no-delivery` (none of this webhook), `webhook-disabled` (`reason`) or
+    `pending` (it already waits for an attempt)."""
+
+    outcome: str
+    delivery: dict | None = None
+    reason: str | None = None
+
+
+def _pairs(flat: list) -> dict:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -107,10 +135,13 @@ class NotificationsStore:
             **{**pool.connection_kwargs, "decode_responses": False}))
         self.directory = DirectoryProjection(client, SERVICE)
         self._deliver = load_script(client, "services.notifications", "deliver")
-        self._ack = load_script(client, "services.notifications", "ack")
-        self._claim_due = load_script(client, "services.notifications", "claim_due")
+        self._ack = load_script(self.raw, "services.notifications", "ack")
         self._webhooks = load_script(client, "services.notifications", "webhooks")
+        self._save_webhook = load_script(client, "services.notifications", "save_webhook")
+        self._claim_due = load_script(client, "services.notifications", "claim_due")
         self._attempt_context = load_script(self.raw, "services.notifications", "attempt_context")
+        self._record_attempt = load_script(client, "services.notifications", "record_attempt")
+        self._retry_delivery = load_script(client, "services.notifications", "retry_delivery")
 
     # --- inbox -------------------------------------------------------------------------------
 
@@ -138,6 +169,8 @@ class NotificationsStore:
 
     def inbox(self, township_code: str, after: int | None, limit: int,
               unacked_only: bool = False) -> tuple[list[dict], str | None]:
+        """Up to `limit` notifications after the cursor `after`, in their township's order,
+        and the cursor of the next page (None on the last)."""
         slot = township_slot(township_code)
         order = f"{slot}:unacked" if unacked_only else f"{slot}:order"
         low = f"({after}" if after is not None else "-inf"
@@ -158,25 +191,20 @@ class NotificationsStore:
         items = []
         for seq, raw, ack in zip(seqs, raws, acks, strict=True):
             if raw:
-                items.append(self._with_receipt(unpack(raw), seq, ack))
+                items.append(_with_receipt(unpack(raw), seq, ack))
         return items
 
-    @staticmethod
-    def _with_receipt(item: dict, seq, ack: str | None) -> dict:
-        receipt = json.loads(ack) if ack else {}
-        return {**item, "cursor": str(seq), "acked_at": receipt.get("acked_at"),
-                "acked_by": receipt.get("acked_by")}
-
-    def ack(self, township_code: str, notification_id: str, actor: str) -> dict | None:
+    def ack(self, township_code: str, notification_id: str, receipt: dict) -> dict | None:
+        """Sign for a notification once (`receipt`: acked_at and acked_by): the notification
+        with its first receipt, or None when the township has no such notification."""
         slot = township_slot(township_code)
-        receipt = json.dumps({"acked_at": utc_now(), "acked_by": actor})
-        outcome, *rest = self._ack(keys=[ID_INDEX, f"{slot}:acks", f"{slot}:unacked"],
-                                   args=[notification_id, township_code, receipt])
-        if outcome == "not-found":
+        outcome, *found = self._ack(
+            keys=[ID_INDEX, f"{slot}:acks", f"{slot}:unacked", f"{slot}:items"],
+            args=[notification_id, township_code, json.dumps(receipt)])
+        if outcome != b"ok":
             return None
-        seq, ack = rest
-        raw = self.raw.hget(f"{slot}:items", seq)
-        return self._with_receipt(unpack(raw), seq, ack)
+        seq, ack, item = found
+        return _with_receipt(unpack(item), seq.decode(), ack)
 
     def unacked_count(self, township_code: str) -> int:
         return self.redis.zcard(f"{township_slot(township_code)}:unacked")
@@ -187,72 +215,56 @@ class NotificationsStore:
     # --- webhooks ----------------------------------------------------------------------------
 
     def webhooks(self, township_code: str) -> list[dict]:
+        """A township's webhooks, each with its health, oldest first (one round trip)."""
         slot = township_slot(township_code)
         found = self._webhooks(keys=[f"{slot}:webhooks"], args=[slot])
-        hooks = (with_health(json.loads(raw), dict(zip(health[::2], health[1::2], strict=True)))
-                 for raw, health in found)
+        hooks = (with_health(json.loads(raw), _pairs(health)) for raw, health in found)
         return sorted(hooks, key=lambda w: w["created_at"])
 
-    def webhook(self, township_code: str, webhook_id: str) -> dict | None:
+    def save_webhook(self, township_code: str, webhook: dict, request: IdempotentRequest,
+                     scope: str) -> Saved:
+        """Store a new webhook, or find the one `request`'s Idempotency-Key made (`scope`:
+        whose keys these are)."""
         slot = township_slot(township_code)
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(f"{slot}:webhooks", webhook_id)
-            pipe.hgetall(_health_key(slot, webhook_id))
-            raw, health = pipe.execute()
-        return with_health(json.loads(raw), health) if raw else None
-
-
-    def save_webhook(self, township_code: str, webhook: dict, fingerprint: str,
-                     key: str | None) -> tuple[dict | None, bool]:
-        """Store a new webhook, or find the one this Idempotency-Key made: (webhook,
-        replayed); (None, False) when the key was used with another body."""
-        slot = township_slot(township_code)
-        remembered = f"{slot}:idempotency:webhook:{key or '-'}"
-        with self.redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(remembered)
-                    held = pipe.get(remembered) if key else None
-                    if held:
-                        pipe.unwatch()
-                        record = json.loads(held)
-                        if record["fingerprint"] != fingerprint:
-                            return None, False
-                        return self.webhook(township_code, record["id"]), True
-                    pipe.multi()
-                    pipe.hset(f"{slot}:webhooks", webhook["id"],
-                              json.dumps(webhook, ensure_ascii=False))
-                    pipe.sadd(TOWNSHIPS, township_code)
-                    if key:
-                        pipe.set(remembered, json.dumps({"fingerprint": fingerprint,
-                                                         "id": webhook["id"]}), ex=86400)
-                    pipe.execute()
-                    return webhook, False
-                except redis.WatchError:
-                    continue
+        outcome, *found = self._save_webhook(
+            keys=[f"{slot}:webhooks", TOWNSHIPS, request.redis_key(slot, f"webhook:{scope}")],
+            args=[webhook["id"], json.dumps(webhook, ensure_ascii=False), township_code, slot,
+                  *request.args()])
+        if outcome == "reused":
+            return Saved(outcome)
+        if outcome == "gone":
+            return Saved(outcome, webhook_id=found[0])
+        stored = with_health(json.loads(found[0]), _pairs(found[1]))
+        return Saved(outcome, stored, stored["id"])
 
     def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
         return bool(self.redis.hdel(f"{township_slot(township_code)}:webhooks", webhook_id))
 
     # --- deliveries --------------------------------------------------------------------------
 
-    def delivery(self, township_code: str, delivery_id: str) -> dict | None:
-        raw = self.redis.hget(f"{township_slot(township_code)}:deliveries", delivery_id)
-        return json.loads(raw) if raw else None
-
-    def deliveries(self, township_code: str, webhook_id: str) -> list[dict]:
+    def deliveries(self, township_code: str, webhook_id: str) -> list[dict] | None:
+        """A webhook's deliveries in the order they were made (without their attempts), or
+        None when the township has no such webhook."""
         slot = township_slot(township_code)
-        ids = self.redis.zrange(f"{slot}:deliveries:index", 0, -1)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hexists(f"{slot}:webhooks", webhook_id)
+            pipe.zrange(f"{slot}:deliveries:index", 0, -1)
+            exists, ids = pipe.execute()
+        if not exists:
+            return None
         raws = self.redis.hmget(f"{slot}:deliveries", ids) if ids else []
-        found = [d for d in (json.loads(raw) for raw in raws if raw)
-                 if d["webhook_id"] == webhook_id]
-        for delivery in found:
-            delivery["attempts"] = self.attempts(township_code, delivery["id"])
-        return found
+        return [d for d in (json.loads(raw) for raw in raws if raw)
+                if d["webhook_id"] == webhook_id]
 
-    def attempts(self, township_code: str, delivery_id: str) -> list[dict]:
-        key = f"{township_slot(township_code)}:delivery:{delivery_id}:attempts"
-        return [json.loads(raw) for raw in self.redis.lrange(key, 0, -1)]
+    def attempts(self, township_code: str, delivery_ids: list[str]) -> dict[str, list[dict]]:
+        """Every attempt of each delivery, oldest first (one round trip)."""
+        slot = township_slot(township_code)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for delivery_id in delivery_ids:
+                pipe.lrange(_attempts_key(slot, delivery_id), 0, -1)
+            found = pipe.execute() if delivery_ids else []
+        return {delivery_id: [json.loads(raw) for raw in raws]
+                for delivery_id, raws in zip(delivery_ids, found, strict=True)}
 
     def claim_due(self, lease_ms: int, limit: int, per_webhook: int,
                   in_flight: dict[str, int]) -> list[Claim]:
@@ -279,48 +291,47 @@ class NotificationsStore:
         raw_delivery, raw_webhook, health, item = found
         webhook = None
         if raw_webhook:
-            fields = dict(zip(health[::2], health[1::2], strict=True))
-            webhook = with_health(json.loads(raw_webhook),
-                                  {key.decode(): value.decode() for key, value in fields.items()})
+            webhook = with_health(json.loads(raw_webhook), {
+                key.decode(): value.decode() for key, value in _pairs(health).items()})
         return AttemptContext(json.loads(raw_delivery), webhook, unpack(item) if item else None)
 
     def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
-                       next_due_ms: int | None, verdict: str | None = None,
-                       claimed_as: str | None = None) -> None:
+                       next_due_ms: int | None, verdict: str = "", webhook_note: str = "",
+                       claimed_as: str = "") -> None:
         """The attempt, the delivery's new state, when (if ever) to try again, and what it
-        tells about the webhook (`verdict`: succeeded, failed or gone): together.
-        `claimed_as`: the delivery's member in the due queue, when it was claimed from it."""
+        tells about the webhook (`verdict`: succeeded, failed, gone, or '' for nothing, with
+        `webhook_note`), in one step. `claimed_as`: the delivery's member in the due queue,
+        when it was claimed from it."""
         slot = township_slot(township_code)
-        member = due_member(township_code, delivery["id"], delivery["webhook_id"])
-        health = _health_key(slot, delivery["webhook_id"])
-        with self.redis.pipeline() as pipe:  # MULTI/EXEC
-            pipe.rpush(f"{slot}:delivery:{delivery['id']}:attempts", json.dumps(attempt))
-            pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
-            if claimed_as and claimed_as != member:
-                pipe.zrem(DUE_DELIVERIES, claimed_as)
-            if next_due_ms is None:
-                pipe.zrem(DUE_DELIVERIES, member)
-            else:
-                pipe.zadd(DUE_DELIVERIES, {member: next_due_ms})
-            if verdict == "succeeded":
-                pipe.hset(health, mapping={"consecutive_failures": 0,
-                                           "last_success_at": attempt["at"]})
-            elif verdict == "failed":
-                pipe.hincrby(health, "consecutive_failures", 1)
-                pipe.hset(health, "last_error", attempt["error"] or
-                          f"HTTP {attempt['status_code']}")
-            elif verdict == "gone":  # never undone: a new webhook is the way back
-                pipe.hset(health, mapping={"status": "disabled", "disabled_at": attempt["at"],
-                                           "disabled_reason": "the receiver answered 410 Gone"})
-            pipe.execute()
+        self._record_attempt(
+            keys=[_attempts_key(slot, delivery["id"]), f"{slot}:deliveries", DUE_DELIVERIES,
+                  _health_key(slot, delivery["webhook_id"])],
+            args=[json.dumps(attempt), delivery["id"], json.dumps(delivery),
+                  due_member(township_code, delivery["id"], delivery["webhook_id"]),
+                  claimed_as, "" if next_due_ms is None else next_due_ms, verdict,
+                  attempt["at"], webhook_note])
 
-    def schedule_now(self, township_code: str, delivery: dict) -> None:
+    def retry(self, township_code: str, webhook_id: str, delivery_id: str, now: str) -> Retry:
+        """Make a finished delivery due again now (`now`: its next_attempt_at)."""
         slot = township_slot(township_code)
-        with self.redis.pipeline() as pipe:
-            pipe.hset(f"{slot}:deliveries", delivery["id"], json.dumps(delivery))
-            pipe.zadd(DUE_DELIVERIES, {due_member(township_code, delivery["id"],
-                                                  delivery["webhook_id"]): _now_ms()})
-            pipe.execute()
+        outcome, *found = self._retry_delivery(
+            keys=[f"{slot}:webhooks", f"{slot}:deliveries", DUE_DELIVERIES,
+                  _attempts_key(slot, delivery_id), _health_key(slot, webhook_id)],
+            args=[webhook_id, delivery_id, due_member(township_code, delivery_id, webhook_id),
+                  _now_ms(), now])
+        if outcome == "webhook-disabled":
+            return Retry(outcome, reason=found[0] or None)
+        if outcome != "ok":
+            return Retry(outcome)
+        raw, attempts = found
+        return Retry(outcome, {**json.loads(raw),
+                               "attempts": [json.loads(a) for a in attempts]})
 
     def drop_due(self, member: str) -> None:
         self.redis.zrem(DUE_DELIVERIES, member)
+
+
+def _with_receipt(item: dict, seq, ack) -> dict:
+    receipt = json.loads(ack) if ack else {}
+    return {**item, "cursor": str(seq), "acked_at": receipt.get("acked_at"),
+            "acked_by": receipt.get("acked_by")}

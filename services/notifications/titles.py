@@ -14,7 +14,6 @@ class Names:
     """Display names looked up in the notifications service's directory projection."""
 
     village: str
-    township: str
     department: str | None = None
 
 

@@ -1,5 +1,4 @@
 """The services' atomic writes, against the real Redis, with many concurrent writers."""
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -7,7 +6,6 @@ import pytest
 from services.common.contract import events
 from services.common.contract.problems import Problem
 from services.common.storage.directory_projection import DirectoryProjection
-from services.notifications.store import NotificationsStore
 from services.resources.store import ResourcesStore
 from tests.integration.helpers import add_pool, commit, commitment, raise_need
 
@@ -70,99 +68,6 @@ def test_a_kind_keeps_its_unit(redis_client):
     with pytest.raises(Problem) as mismatch:
         store.add_to_pool("agri", "cement", "kg", 100, event, "fp2", None)
     assert mismatch.value.status == 422 and "吨" in mismatch.value.detail
-
-
-def test_an_inbox_holds_one_notification_per_id_however_often_delivered(redis_client):
-    store = NotificationsStore(redis_client)
-    item = {"id": "ntf_1", "township_code": "610581100", "title_zh": "东村"}
-    delivery = {"id": "dlv_1", "webhook_id": "whk_1", "notification_id": "ntf_1",
-                "status": "pending", "attempts_made": 0}
-
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        stored = list(pool.map(lambda _: store.deliver(dict(item), "amqp message", [delivery]),
-                               range(10)))
-
-    assert stored.count(True) == 1
-    items, next_cursor = store.inbox("610581100", None, 50)
-    assert [i["id"] for i in items] == ["ntf_1"] and next_cursor is None
-    assert store.inbox("610581101", None, 50) == ([], None)
-    # the work that follows from it was stored once too
-    assert redis_client.llen("notifications:{township:610581100}:outbox") == 1
-    [claim] = store.claim_due(60_000, 10, 8, {})
-    assert (claim.township_code, claim.delivery_id, claim.webhook_id) == (
-        "610581100", "dlv_1", "whk_1")
-
-
-def _queue_deliveries(store, township, webhook_id, count, first=0):
-    for n in range(first, first + count):
-        store.deliver({"id": f"ntf_{township}_{webhook_id}_{n}", "township_code": township},
-                      "message", [{"id": f"dlv_{webhook_id}_{n}", "webhook_id": webhook_id,
-                                   "notification_id": f"ntf_{township}_{webhook_id}_{n}",
-                                   "status": "pending", "attempts_made": 0}])
-
-
-def test_a_claim_takes_no_more_for_a_webhook_than_it_has_free_slots(redis_client):
-    store = NotificationsStore(redis_client)
-    _queue_deliveries(store, "610581100", "whk_slow", 12)
-    _queue_deliveries(store, "610581101", "whk_next", 1)  # queued behind the twelve
-
-    first = store.claim_due(60_000, 50, 8, {})
-    assert sorted(c.webhook_id for c in first) == ["whk_next"] + ["whk_slow"] * 8
-
-    # the slow webhook's eight are in flight: its other four stay due, the claim takes none
-    assert store.claim_due(60_000, 50, 8, {"whk_slow": 8}) == []
-    assert redis_client.zcard("notifications:webhooks:due") == 13
-    # one attempt ended: one slot, one more claimed
-    [again] = store.claim_due(60_000, 50, 8, {"whk_slow": 7})
-    assert again.webhook_id == "whk_slow"
-
-
-def test_a_busy_webhooks_queue_never_hides_another_townships_delivery(redis_client):
-    """A claim looks at a bounded head of the queue; what it passed by (a busy webhook's) goes
-    behind, so the next claims reach the neighbour's delivery."""
-    store = NotificationsStore(redis_client)
-    _queue_deliveries(store, "610581100", "whk_slow", 300)
-    _queue_deliveries(store, "610581101", "whk_next", 1)
-
-    found = []
-    deadline = time.monotonic() + 3
-    while not found and time.monotonic() < deadline:
-        found = list(store.claim_due(60_000, 50, 8, {"whk_slow": 8}))
-        time.sleep(0.05)
-    assert [c.delivery_id for c in found] == ["dlv_whk_next_0"]
-
-
-def test_an_attempt_reads_delivery_webhook_health_and_notification_at_once(redis_client):
-    store = NotificationsStore(redis_client)
-    store.save_webhook("610581100", {"id": "whk_1", "url": "https://t.example/h",
-                                     "types": ["*"], "status": "active",
-                                     "created_at": "2026-11-26T00:00:00.000Z"}, "fp", None)
-    _queue_deliveries(store, "610581100", "whk_1", 1)
-    redis_client.hset("notifications:{township:610581100}:webhook:whk_1:health",
-                      "consecutive_failures", 2)
-    [claim] = store.claim_due(60_000, 10, 8, {})
-
-    context = store.attempt_context(claim.township_code, claim.delivery_id)
-
-    assert context.delivery["id"] == "dlv_whk_1_0" and context.delivery["status"] == "pending"
-    assert context.webhook["url"] == "https://t.example/h"
-    assert context.webhook["consecutive_failures"] == 2
-    assert context.notification == {"id": "ntf_610581100_whk_1_0",
-                                    "township_code": "610581100"}
-    assert store.attempt_context("610581100", "dlv_none") is None
-
-
-def test_inbox_pages_in_a_stable_order(redis_client):
-    store = NotificationsStore(redis_client)
-    for n in range(7):
-        store.deliver({"id": f"ntf_{n}", "township_code": "610581100"}, "message", [])
-    seen, cursor = [], None
-    while True:
-        items, cursor = store.inbox("610581100", int(cursor) if cursor else None, 3)
-        seen += [i["id"] for i in items]
-        if cursor is None:
-            break
-    assert seen == [f"ntf_{n}" for n in range(7)]
 
 
 def test_a_projection_never_goes_back_to_an_older_revision(redis_client):

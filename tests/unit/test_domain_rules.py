@@ -1,4 +1,4 @@
-"""Rules that hold without anything running: pools, principals, codes, titles, problems."""
+"""Rules that hold without anything running: pools, principals, codes, problems."""
 import pytest
 from nameko.exceptions import deserialize, serialize
 
@@ -12,8 +12,6 @@ from services.gateway.access import (
     inspector,
     township_in_path,
 )
-from services.notifications.service import notification_id
-from services.notifications.titles import Names, render
 from services.resources.domain import PoolBalance
 
 
@@ -65,20 +63,6 @@ def test_problem_survives_an_rpc_hop_as_itself():
     assert isinstance(back, Problem)
     assert back.to_dict() == problem.to_dict()
     assert back.to_dict()["status"] == 409
-
-
-def test_titles_name_department_village_and_quantity_in_both_languages():
-    data = {"kind": "seedlings", "quantity": "500.00", "unit": "株", "department_code": "agri"}
-    zh, en = render("resources.commitment_created", data,
-                    Names(village="东村", township="城关街道", department="县农业农村局"))
-    assert "县农业农村局" in zh and "东村" in zh and "500.00 株" in zh
-    assert en == "县农业农村局 committed 500.00 株 of seedlings to 东村"
-
-
-def test_one_event_gives_one_notification_id_per_township():
-    assert notification_id("e1", "610581100") == notification_id("e1", "610581100")
-    assert notification_id("e1", "610581100") != notification_id("e1", "610581101")
-    assert notification_id("e1", "610581100") != notification_id("e2", "610581100")
 
 
 def test_needs_rank_by_hardship_then_uncovered_share_then_age():
