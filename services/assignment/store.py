@@ -97,10 +97,6 @@ class Outcome(NamedTuple):
     in_the_way: str | None = None
 
     @property
-    def done(self) -> bool:
-        return self.name in ("ok", "replay", "ok-leaderless")
-
-    @property
     def replayed(self) -> bool:
         return self.name == "replay"
 

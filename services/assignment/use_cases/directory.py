@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.assignment import access
 from services.assignment.domain import village_belongs
-from services.assignment.store import AssignmentStore
+from services.assignment.store import DIRECTORY, AssignmentStore
 from services.assignment.use_cases import shared
 from services.common.contract import events
 from services.common.contract.codes import is_department_code, is_township_code, is_village_code
@@ -14,7 +14,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, not_found, validated
 
-KINDS = ("township", "village", "department")
+KINDS = tuple(DIRECTORY)  # township, village, department
 
 
 def public(record: dict) -> dict:
