@@ -24,6 +24,22 @@ def redis_client(redis_url):
     client.close()
 
 
+@pytest.fixture
+def round_trips(monkeypatch):
+    """How many requests went to Redis (a pipeline is one) since the last `clear()`."""
+    from redis.connection import Connection
+
+    sent = []
+    send = Connection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _broker_outlives_containers(request):
     """Set the vhost up before any container, so containers stop before it is deleted."""

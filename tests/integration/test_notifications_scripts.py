@@ -7,7 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from services.common.storage.idempotent_requests import ANSWER_KEPT_SECONDS, IdempotentRequest
+from services.notifications import domain, signing
 from services.notifications.store import DUE_DELIVERIES, NotificationsStore, due_member
+from services.notifications.use_cases import deliveries, feed
+from tests.unit.notifications.helpers import problem_event
 
 pytestmark = pytest.mark.integration
 
@@ -339,3 +342,31 @@ def test_retry_delivery(store, redis_client, case, webhook_id, delivery_id, stat
     assert stored == {**finished, "status": "pending", "next_attempt_at": AT}
     [claim] = store.claim_due(60_000, 10, 8, {})
     assert claim.delivery_id == "dlv_whk_1_0"
+
+
+# --- round trips on the measured paths -------------------------------------------------------
+
+def test_an_event_becomes_a_notification_in_two_round_trips(store, round_trips):
+    """The township's webhooks (one script), then the notification with everything that
+    follows from it (one script); names come from the directory (cached)."""
+    save(store, webhook("whk_1"))
+    feed.notify_township(store, lambda *_: None, problem_event("先").model_dump(mode="json"))
+    round_trips.clear()
+    assert feed.notify_township(store, lambda *_: None,
+                                problem_event("后").model_dump(mode="json"))
+    assert len(round_trips) == 2
+    assert len(store.claim_due(60_000, 10, 8, {})) == 2
+
+
+def test_an_attempt_is_claimed_read_and_recorded_in_three_round_trips(store, round_trips):
+    save(store, webhook("whk_1"))
+    queue(store, "whk_1", 2)
+    sender = deliveries.Sender(post=lambda *_: domain.Answer(200, None, None, 1),
+                               open_secret=lambda sealed: signing.new_secret())
+    [first] = store.claim_due(60_000, 1, 8, {})
+    deliveries.attempt_delivery(store, first, sender)  # Redis has the scripts from now on
+    round_trips.clear()
+    [second] = store.claim_due(60_000, 1, 8, {})
+    deliveries.attempt_delivery(store, second, sender)
+    assert len(round_trips) == 3
+    assert store.attempt_context(T, second.delivery_id).delivery["status"] == "delivered"

@@ -3,7 +3,6 @@ round trips to Redis, and a script Redis has lost (restart, SCRIPT FLUSH) still 
 import time
 
 import pytest
-from redis.connection import Connection
 
 from services.common.contract import events
 from services.common.contract.problems import Problem
@@ -13,20 +12,6 @@ from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesSt
 from tests.integration.helpers import TOWNSHIP, VILLAGE, add_pool, commit, raise_need
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def round_trips(monkeypatch):
-    """How many requests went to Redis (a pipeline is one) since the last `clear()`."""
-    sent = []
-    send = Connection.send_packed_command
-
-    def counted(self, command, check_health=True):
-        sent.append(command)
-        return send(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counted)
-    return sent
 
 
 @pytest.fixture
