@@ -1,5 +1,9 @@
 """Townships' feeds in Redis: inboxes, receipts, webhooks and their deliveries.
 
+Every write that spans keys is one script of `lua/`, which owns its invariant; the methods
+answer outcomes (`Saved`, `Retry`, None for "no such thing"), never problems: the use cases
+decide what an outcome means to the caller.
+
 Each township's notifications are numbered by a per-township sequence. That number is the
 list cursor and the stream's event id, so order is stable and resuming never skips. A
 township's keys share the hash tag `{township:<code>}`; the id index, the due-deliveries
