@@ -7,7 +7,8 @@ import pytest
 from kombu import Connection, Queue
 from nameko.testing.services import entrypoint_waiter
 
-from services.common.messaging import dlq, events
+from services.common.contract import events
+from services.common.messaging import dlq
 from services.common.messaging.event_handler import ATTEMPT_HEADER, subscribe
 from services.common.messaging.outbox import OutboxRelay, outbox_entry, outbox_key, serialize
 from services.common.messaging.topology import EVENTS, SUBSCRIPTIONS, Subscription, declare_with
