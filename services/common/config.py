@@ -15,10 +15,26 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from nameko.extensions import DependencyProvider
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+
+def _url(*schemes: str):
+    """A URL with one of `schemes` and a host (a unix:// socket has a path instead)."""
+
+    def check(value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in schemes or not (parsed.hostname or parsed.scheme == "unix"):
+            raise ValueError(f"a URL {' or '.join(s + '://' for s in schemes)} with a host")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+AmqpUrl = _url("amqp", "amqps")
+RedisUrl = _url("redis", "rediss", "unix")
+HttpUrl = _url("http", "https")
 Seconds = Annotated[tuple[float, ...], NoDecode]  # "1,5,30" in the environment
 Names = Annotated[tuple[str, ...], NoDecode]  # "10.0.0.0/8,hooks.example.cn"
 HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -33,8 +49,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, validate_by_name=True, extra="ignore",
                                       case_sensitive=True)
 
-    amqp_uri: str = _env("AMQP_URI", default="amqp://guest:guest@127.0.0.1:5672/")
-    redis_url: str = _env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+    amqp_uri: AmqpUrl = _env("AMQP_URI", default="amqp://guest:guest@127.0.0.1:5672/")
+    redis_url: RedisUrl = _env("REDIS_URL", default="redis://127.0.0.1:6379/0")
     # Unset: `guabang start` makes one per run; `guabang run` has no bootstrap key.
     admin_token: str | None = _env("GUABANG_ADMIN_TOKEN", default=None)
     http_host: str = _env("GUABANG_HTTP_HOST", default="0.0.0.0", min_length=1)
@@ -58,8 +74,8 @@ class Settings(BaseSettings):
     # Deliveries in flight at once: a slow receiver holds one of these, never the others.
     webhook_concurrency: int = _env("GUABANG_WEBHOOK_CONCURRENCY", default=50, ge=1)
     # RabbitMQ's management API, for `guabang broker add-department`.
-    management_url: str = _env("RABBITMQ_MANAGEMENT_URL",
-                               default="http://guest:guest@127.0.0.1:15672")
+    management_url: HttpUrl = _env("RABBITMQ_MANAGEMENT_URL",
+                                   default="http://guest:guest@127.0.0.1:15672")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = _env(
         "GUABANG_LOG_LEVEL", default="INFO")
 
@@ -97,21 +113,6 @@ class Settings(BaseSettings):
                     raise ValueError(f"{entry!r} is neither a network (CIDR) nor a host "
                                      "name") from None
         return entries
-
-    @field_validator("amqp_uri")
-    @classmethod
-    def _amqp(cls, value: str) -> str:
-        return _url(value, ("amqp", "amqps"))
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis(cls, value: str) -> str:
-        return _url(value, ("redis", "rediss", "unix"))
-
-    @field_validator("management_url")
-    @classmethod
-    def _management(cls, value: str) -> str:
-        return _url(value, ("http", "https"))
 
     @field_validator("secrets_key")
     @classmethod
@@ -182,13 +183,6 @@ def _shown(value) -> str:
     if parsed.password:  # a URL with a password: show it without
         text = text.replace(f":{parsed.password}@", ":**@", 1)
     return repr(text)
-
-
-def _url(value: str, schemes: tuple[str, ...]) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in schemes or not (parsed.hostname or parsed.scheme == "unix"):
-        raise ValueError(f"a URL {' or '.join(s + '://' for s in schemes)} with a host")
-    return value
 
 
 class _Mapping(EnvSettingsSource):
