@@ -12,23 +12,42 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from tests.support.infra import (  # noqa: E402
     BrokerAdmin,
     amqp_uri_for,
-    flushed_redis_url,
     temporary_vhost,
 )
+from tests.support.redis_server import RedisServer  # noqa: E402
 
-# Redis databases the tests may flush; 0 stays the developer's own.
+# The database of the session's Redis the integration tests flush before each test.
 INTEGRATION_REDIS_DB = int(os.environ.get("GUABANG_TEST_REDIS_DB", "15"))
 
 
 @pytest.fixture(scope="session")
 def broker_admin():
     return BrokerAdmin.from_env()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """This run's own redis-server (nothing kept on disk), stopped at the end of the session:
+    two runs at once, or a developer's `make run`, never share a Redis database."""
+    if shutil.which("redis-server") is None:
+        pytest.exit("redis-server is not installed; the tests run their own: "
+                    "`apt-get install redis-server`", returncode=3)
+    directory = Path(tempfile.mkdtemp(prefix="guabang-test-redis-"))
+    server = RedisServer(directory)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -44,6 +63,6 @@ def amqp_uri(vhost):
 
 
 @pytest.fixture
-def redis_url():
-    """A Redis database emptied before the test."""
-    return flushed_redis_url(INTEGRATION_REDIS_DB)
+def redis_url(redis_server):
+    """A database of the session's Redis, emptied before the test."""
+    return redis_server.flushed_url(INTEGRATION_REDIS_DB)

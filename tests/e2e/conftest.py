@@ -13,10 +13,11 @@ TEST_COUNTY = "619999"
 
 
 @pytest.fixture(scope="session")
-def system(broker_admin):
+def system(broker_admin, redis_server):
     """Every service in its own process, shared by the tests of the session."""
     with temporary_vhost(broker_admin) as vhost, \
-            isolated_system(amqp_uri_for(vhost), E2E_REDIS_DB) as running:
+            isolated_system(amqp_uri_for(vhost), redis_server.flushed_url(E2E_REDIS_DB)) \
+            as running:
         yield running
 
 

@@ -76,7 +76,7 @@ MATRIX = [
     ("GET", "/v1/commitments?department=agri", None, EVERYONE - {"other_dept"}),
     ("GET", f"/v1/commitments?village={V1}", None, EVERYONE - {"other_town"}),
     ("GET", "/v1/commitments/{commitment}", None,
-     {"admin", "inspector", "own_dept", "own_town"}),
+     {"admin", "inspector", "own_dept", "own_town"}, "hidden"),
     ("POST", "/v1/commitments/{commitment}/deliver", {}, {"admin", "own_dept"}),
     ("POST", "/v1/commitments/{delivered}/confirm", None, {"admin", "own_town"}),
     ("POST", "/v1/commitments/{cancellable}/cancel", {"reason": "调整"}, {"admin", "own_dept"}),
@@ -113,9 +113,10 @@ def fill(template, world):
 
 
 @pytest.fixture(scope="module")
-def world(broker_admin):
+def world(broker_admin, redis_server):
     with temporary_vhost(broker_admin) as vhost, \
-            isolated_system(amqp_uri_for(vhost), MATRIX_REDIS_DB) as system:
+            isolated_system(amqp_uri_for(vhost), redis_server.flushed_url(MATRIX_REDIS_DB)) \
+            as system:
         yield build_world(system), system
 
 

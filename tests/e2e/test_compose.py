@@ -21,13 +21,12 @@ from urllib.parse import quote, unquote, urlparse
 
 import httpx
 import pytest
-import redis
 import yaml
 
 from services.common.config import Settings
 from services.common.messaging import topology
 from services.runner import SERVICES
-from tests.support.infra import amqp_uri_for, redis_url_for
+from tests.support.infra import amqp_uri_for
 from tests.support.system import ROOT, ServiceProcess, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -201,7 +200,8 @@ def load_topology(broker_admin, vhost: str, definitions: dict) -> None:
                auth=broker_admin.auth, timeout=10).raise_for_status()
 
 
-def start_like_compose(name: str, service: dict, vhost: str, http_port: int) -> ServiceProcess:
+def start_like_compose(name: str, service: dict, vhost: str, redis_url: str,
+                       http_port: int) -> ServiceProcess:
     """Start a compose service with its own command and environment, on this machine."""
     env = environment_of(service)
     # The containers reach the broker and the store by their compose service names.
@@ -209,7 +209,7 @@ def start_like_compose(name: str, service: dict, vhost: str, http_port: int) -> 
     assert urlparse(env["REDIS_URL"]).hostname == "redis", name
     env.update(
         AMQP_URI=amqp_uri_for(vhost),
-        REDIS_URL=redis_url_for(REDIS_DB),
+        REDIS_URL=redis_url,
         GUABANG_ADMIN_TOKEN=ADMIN_TOKEN,
         GUABANG_SECRETS_KEY=SECRETS_KEY,
         # Each container has its own network; here each process gets its own port instead.
@@ -223,11 +223,9 @@ def start_like_compose(name: str, service: dict, vhost: str, http_port: int) -> 
 
 
 def test_each_guabang_service_starts_from_compose_and_the_gateway_reports_all_healthy(
-        compose, definitions, broker_admin, vhost):
+        compose, definitions, broker_admin, vhost, redis_server):
     load_topology(broker_admin, vhost, definitions)
-    store = redis.Redis.from_url(redis_url_for(REDIS_DB))
-    store.flushdb()
-    store.close()
+    redis_url = redis_server.flushed_url(REDIS_DB)
     ports = {name: free_port() for name in SERVICES}
     health_url = f"http://127.0.0.1:{ports['gateway']}/health"
 
@@ -259,7 +257,7 @@ def test_each_guabang_service_starts_from_compose_and_the_gateway_reports_all_he
     try:
         for name in SERVICES:
             processes[name] = start_like_compose(name, compose["services"][name], vhost,
-                                                 ports[name])
+                                                 redis_url, ports[name])
         try:
             response = wait_until(healthy, timeout=60, interval=0.3, what="GET /health → 200")
         except AssertionError as error:

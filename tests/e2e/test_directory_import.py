@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.support.infra import redis_url_for
+from tests.support.infra import amqp_uri_for
 from tests.support.system import ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -65,10 +65,10 @@ def test_a_bad_villages_file_imports_nothing(system, tmp_path):
     assert unknown.returncode == 1 and "no townships" in unknown.stderr
 
 
-def test_make_demo_walks_its_scenario_end_to_end():
+def test_make_demo_walks_its_scenario_end_to_end(vhost, redis_server):
     port = free_port()
-    env = {**os.environ, "GUABANG_DEMO_PORT": str(port),
-           "GUABANG_DEMO_REDIS_URL": redis_url_for(10)}
+    env = {**os.environ, "GUABANG_DEMO_PORT": str(port), "AMQP_URI": amqp_uri_for(vhost),
+           "GUABANG_DEMO_REDIS_URL": redis_server.url_for(10)}
     result = subprocess.run([sys.executable, "scripts/demo.py"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

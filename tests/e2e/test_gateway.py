@@ -139,8 +139,9 @@ def test_keys_created_on_the_command_line_work_over_http(system, county):
     assert refused.returncode == 2 and "not a principal" in refused.stderr
 
 
-def test_a_service_says_what_to_do_when_the_broker_does_not_answer():
-    env = {**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"}
+def test_a_service_says_what_to_do_when_the_broker_does_not_answer(redis_server):
+    env = {**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+           "REDIS_URL": redis_server.url}
     result = subprocess.run([sys.executable, "-m", "services.cli", "run", "assignment"],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

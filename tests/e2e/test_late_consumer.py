@@ -11,8 +11,9 @@ LATE_REDIS_DB = 12
 
 
 @pytest.fixture
-def system_without_notifications(amqp_uri):
-    with isolated_system(amqp_uri, LATE_REDIS_DB, "assignment", "resources", "gateway",
+def system_without_notifications(amqp_uri, redis_server):
+    with isolated_system(amqp_uri, redis_server.flushed_url(LATE_REDIS_DB),
+                         "assignment", "resources", "gateway",
                          expect=("assignment", "resources")) as system:
         yield system
 

@@ -9,8 +9,8 @@ LIMITS_REDIS_DB = 12
 
 
 @pytest.fixture
-def strict_system(amqp_uri):
-    with isolated_system(amqp_uri, LIMITS_REDIS_DB, env={
+def strict_system(amqp_uri, redis_server):
+    with isolated_system(amqp_uri, redis_server.flushed_url(LIMITS_REDIS_DB), env={
             "GUABANG_RATE_LIMIT": "5", "GUABANG_WEBHOOK_ALLOWED": "203.0.113.0/24"}) as system:
         yield system
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.infra import amqp_uri_for, redis_url_for
+from tests.support.infra import amqp_uri_for
 from tests.support.system import ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -29,11 +29,12 @@ def processes_with_env(marker: str) -> list[int]:
     return found
 
 
-def test_start_runs_each_service_in_its_own_process_and_prints_the_admin_key(vhost):
+def test_start_runs_each_service_in_its_own_process_and_prints_the_admin_key(vhost,
+                                                                              redis_server):
     port = free_port()
     marker = f"GUABANG_TEST_RUN={port}"
     env = {k: v for k, v in os.environ.items() if k != "GUABANG_ADMIN_TOKEN"}
-    env.update({"AMQP_URI": amqp_uri_for(vhost), "REDIS_URL": redis_url_for(11),
+    env.update({"AMQP_URI": amqp_uri_for(vhost), "REDIS_URL": redis_server.url_for(11),
                 "GUABANG_HTTP_PORT": str(port), "GUABANG_HTTP_HOST": "127.0.0.1",
                 "GUABANG_TEST_RUN": str(port)})
     starter = subprocess.Popen([sys.executable, "-m", "services.cli", "start"], env=env,
@@ -70,10 +71,10 @@ def test_start_runs_each_service_in_its_own_process_and_prints_the_admin_key(vho
             os.kill(pid, signal.SIGKILL)
 
 
-def test_start_brings_back_a_service_that_stopped_on_its_own(vhost):
+def test_start_brings_back_a_service_that_stopped_on_its_own(vhost, redis_server):
     port = free_port()
     marker = f"GUABANG_TEST_RUN={port}"
-    env = {**os.environ, "AMQP_URI": amqp_uri_for(vhost), "REDIS_URL": redis_url_for(11),
+    env = {**os.environ, "AMQP_URI": amqp_uri_for(vhost), "REDIS_URL": redis_server.url_for(11),
            "GUABANG_HTTP_PORT": str(port), "GUABANG_HTTP_HOST": "127.0.0.1",
            "GUABANG_TEST_RUN": str(port), "GUABANG_ADMIN_TOKEN": "t"}
     starter = subprocess.Popen([sys.executable, "-m", "services.cli", "start"], env=env,

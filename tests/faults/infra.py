@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import httpx
-import redis
 from kombu import Connection
 
+from tests.support.redis_server import RedisServer
 from tests.support.system import free_port, wait_until
 
 # Debian and Ubuntu put a wrapper on the PATH that, run as root, re-runs the script as the
@@ -48,53 +48,6 @@ def kill_group(process: subprocess.Popen | None) -> None:
     except ProcessLookupError:
         pass
     process.wait(timeout=30)
-
-
-class PrivateRedis:
-    """redis-server on a free port, AOF on and fsynced on every write."""
-
-    def __init__(self, base: Path):
-        self.dir = base / "redis"
-        self.dir.mkdir()
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 30.0) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir),
-                   "--save", ""]
-        with open(self.dir / "redis.log", "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        wait_until(self._answers, timeout, 0.1, f"Redis on port {self.port}")
-
-    def _answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"redis-server exited: {self.log_tail()}")
-        try:
-            client = redis.Redis(port=self.port, socket_connect_timeout=1)
-            try:
-                return client.ping()
-            finally:
-                client.close()
-        except redis.RedisError:
-            return False
-
-    def kill(self) -> None:
-        """A crash: SIGKILL, nothing flushed beyond what `appendfsync always` already wrote."""
-        kill_group(self.process)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def log_tail(self) -> str:
-        path = self.dir / "redis.log"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
 
 class PrivateRabbit:
@@ -204,7 +157,7 @@ class PrivateInfra:
     def __init__(self, keep: bool = False):
         self.base = Path(tempfile.mkdtemp(prefix="guabang-faults-"))
         self.keep = keep
-        self.redis = PrivateRedis(self.base)
+        self.redis = RedisServer(self.base / "redis", durable=True)
         self.rabbit = PrivateRabbit(self.base)
 
     def start(self) -> PrivateInfra:

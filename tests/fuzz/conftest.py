@@ -13,7 +13,8 @@ THOROUGH = os.environ.get("GUABANG_FUZZ_THOROUGH") == "1"
 
 
 @pytest.fixture(scope="session")
-def fuzz_system(broker_admin):
+def fuzz_system(broker_admin, redis_server):
     with temporary_vhost(broker_admin) as vhost, \
-            isolated_system(amqp_uri_for(vhost), FUZZ_REDIS_DB) as system:
+            isolated_system(amqp_uri_for(vhost), redis_server.flushed_url(FUZZ_REDIS_DB)) \
+            as system:
         yield system

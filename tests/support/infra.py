@@ -1,4 +1,4 @@
-"""Where the tests find RabbitMQ and Redis, and per-test isolation on them."""
+"""Where the tests find RabbitMQ, and per-test isolation on it."""
 from __future__ import annotations
 
 import hashlib
@@ -24,17 +24,10 @@ def amqp_uri_for(vhost: str) -> str:
 
 
 def redis_url_for(db: int) -> str:
+    """A database of the machine's Redis (REDIS_URL), which the bench uses. The tests never do:
+    they have a redis-server of their own (the `redis_server` fixture)."""
     parts = urlparse(REDIS_BASE)
     return f"{parts.scheme}://{parts.netloc}/{db}"
-
-
-def flushed_redis_url(db: int) -> str:
-    """The URL of a Redis database, emptied first."""
-    url = redis_url_for(db)
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
 
 
 @dataclass

@@ -15,8 +15,6 @@ from urllib.parse import quote, urlparse
 
 import httpx
 
-from tests.support.infra import flushed_redis_url
-
 SERVICES = ("assignment", "resources", "notifications", "gateway")
 SECRETS_KEY = "kQk2Y0l4dG9yeS1mb3ItdGVzdHMtb25seS0xMjM0NTY="  # a Fernet key, for tests only
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,12 +129,12 @@ class System:
 
 
 @contextmanager
-def isolated_system(amqp_uri: str, redis_db: int, *services: str, expect: tuple[str, ...] = (),
+def isolated_system(amqp_uri: str, redis_url: str, *services: str, expect: tuple[str, ...] = (),
                     env: dict | None = None) -> Iterator[System]:
-    """`services` (default: all) started against `amqp_uri` and the Redis database `redis_db`,
-    flushed first; healthy (as `System.wait_healthy(expect=...)` says) before it is handed
-    over, stopped afterwards."""
-    system = System(amqp_uri, flushed_redis_url(redis_db), extra_env=env).start(*services)
+    """`services` (default: all) started against `amqp_uri` and `redis_url` (a database the
+    caller has emptied); healthy (as `System.wait_healthy(expect=...)` says) before it is
+    handed over, stopped afterwards."""
+    system = System(amqp_uri, redis_url, extra_env=env).start(*services)
     try:
         system.wait_healthy(expect=expect)
         yield system
@@ -154,3 +152,4 @@ def department_amqp_uri(system: System, department: str) -> str:
     broker = urlparse(system.env["AMQP_URI"])
     return (f"amqp://dept-{department}:{quote(made.stdout.strip(), safe='')}@"
             f"{broker.hostname}:{broker.port}{broker.path}")
+
