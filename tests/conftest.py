@@ -16,11 +16,14 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.support.infra import (  # noqa: E402
     BrokerAdmin,
     amqp_uri_for,
+    left_by_a_dead_run,
+    made_by_this_run,
     temporary_vhost,
 )
 from tests.support.redis_server import RedisServer  # noqa: E402
@@ -31,7 +34,17 @@ INTEGRATION_REDIS_DB = int(os.environ.get("GUABANG_TEST_REDIS_DB", "15"))
 
 @pytest.fixture(scope="session")
 def broker_admin():
-    return BrokerAdmin.from_env()
+    """RabbitMQ's management API. What dead test runs left on the broker is removed first, and
+    what this run made is gone at the end, whatever a test's own clean-up missed."""
+    admin = BrokerAdmin.from_env()
+    try:
+        admin.remove_marked(left_by_a_dead_run)
+    except httpx.ConnectError:
+        pytest.exit(f"RabbitMQ's management API does not answer at {admin.base}: run "
+                    "`make test` (it enables the plugin) or `rabbitmq-plugins enable "
+                    "rabbitmq_management`", returncode=3)
+    yield admin
+    admin.remove_marked(made_by_this_run)
 
 
 @pytest.fixture(scope="session")

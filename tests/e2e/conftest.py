@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from tests.support.infra import amqp_uri_for, temporary_vhost
+from tests.support.infra import amqp_uri_for, run_department, temporary_vhost
 from tests.support.system import isolated_system
 
 E2E_REDIS_DB = 14
@@ -26,10 +26,11 @@ _township_numbers = itertools.count(random.randrange(100, 800))
 
 @pytest.fixture
 def county(system):
-    """A fresh township with one village and a department, registered over HTTP by the admin."""
+    """A fresh township with one village and a department, registered over HTTP by the admin.
+    The department's code is this run's own (tests give it a broker account)."""
     township = f"{TEST_COUNTY}{next(_township_numbers):03d}"
     village = f"{township}201"
-    department = f"agri-{township}"
+    department = run_department(f"agri-{township}")
     with system.client() as admin:
         assert admin.put(f"/v1/townships/{township}",
                          json={"name": "城关街道", "county_code": TEST_COUNTY}).status_code == 201

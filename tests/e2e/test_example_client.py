@@ -21,21 +21,25 @@ CLIENT = ROOT / "examples" / "department_client.py"
 
 
 @pytest.fixture
-def department(system, county):
-    """The department's broker account and a pool of 10 吨 of fertiliser, added over HTTP."""
+def department(system, county, broker_admin):
+    """The department's broker account (deleted afterwards) and a pool of 10 吨 of fertiliser,
+    added over HTTP."""
     key = create_key(system, f"department:{county['department']}")
     with system.client(key) as client:
         pooled = client.post(f"/v1/departments/{county['department']}/pool",
                              json={"kind": "fertiliser", "unit": "吨", "quantity": "10"})
     assert pooled.status_code == 201, pooled.text
-    made = subprocess.run([sys.executable, "-m", "services.cli", "broker", "add-department",
-                           county["department"]], env=system.env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert made.returncode == 0, made.stderr
-    broker = urlparse(system.env["AMQP_URI"])
-    return {"code": county["department"], "key": key, "password": made.stdout.strip(),
-            # what the county operator hands over: where the broker is, without credentials
-            "amqp_uri": f"amqp://{broker.hostname}:{broker.port}{broker.path}"}
+    try:
+        made = subprocess.run([sys.executable, "-m", "services.cli", "broker", "add-department",
+                               county["department"]], env=system.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        broker = urlparse(system.env["AMQP_URI"])
+        yield {"code": county["department"], "key": key, "password": made.stdout.strip(),
+               # what the county operator hands over: where the broker is, without credentials
+               "amqp_uri": f"amqp://{broker.hostname}:{broker.port}{broker.path}"}
+    finally:
+        broker_admin.delete_user(f"dept-{county['department']}")
 
 
 def run_client(department, county, quantity, idempotency_key, *extra):

@@ -9,7 +9,7 @@ from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
 from tests.e2e.conftest import create_key
-from tests.support.system import ROOT, department_amqp_uri, wait_until
+from tests.support.system import ROOT, department_account, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -22,12 +22,13 @@ def guabang(system, *args):
 
 
 @pytest.fixture
-def department_system(system, county):
+def department_system(system, county, broker_admin):
     """The department's own AMQP connection, with the account `guabang broker` made for it."""
     with system.client() as admin:
         admin.post(f"/v1/departments/{county['department']}/pool",
                    json={"kind": "fertiliser", "unit": "吨", "quantity": "10"})
-    with Connection(department_amqp_uri(system, county["department"])) as connection:
+    with department_account(system, broker_admin, county["department"]) as uri, \
+            Connection(uri) as connection:
         yield connection
 
 

@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 from kombu import Connection, Exchange, Queue
 
 from tests.fuzz.conftest import EXAMPLES
-from tests.support.system import department_amqp_uri, wait_until
+from tests.support.infra import run_department
+from tests.support.system import department_account, wait_until
 
 pytestmark = pytest.mark.fuzz
 
 INGRESS = Exchange("guabang.ingress", type="topic", durable=True, passive=True)
 VILLAGE = "610581100201"
+DEPARTMENT = run_department("fuzz")  # its broker account is this run's own
+ACCOUNT = f"dept-{DEPARTMENT}"
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
@@ -23,7 +26,7 @@ json_values = st.recursive(
                                                                max_size=4),
     max_leaves=10)
 requestish = st.fixed_dictionaries({}, optional={
-    "department_code": st.sampled_from(["fuzz", "other", ""]) | st.text(max_size=8),
+    "department_code": st.sampled_from([DEPARTMENT, "other", ""]) | st.text(max_size=8),
     "village_code": st.sampled_from([VILLAGE, "610581100299", "x"]),
     "kind": st.sampled_from(["cement", "CEMENT", ""]) | st.text(max_size=8),
     "unit": st.sampled_from(["吨", ""]) | st.text(max_size=5),
@@ -34,17 +37,18 @@ bodies = (st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).enco
 
 
 @pytest.fixture(scope="module")
-def department_connection(fuzz_system):
+def department_connection(fuzz_system, broker_admin):
     with fuzz_system.client() as admin:
         admin.put("/v1/townships/610581100", json={"name": "龙门镇", "county_code": "610581"})
         admin.put(f"/v1/villages/{VILLAGE}", json={"name": "东村",
                                                    "township_code": "610581100", "hardship": 3})
-        admin.put("/v1/departments/fuzz", json={"name": "测试局", "level": "county"})
-        admin.post("/v1/departments/fuzz/pool", json={"kind": "cement", "unit": "吨",
-                                                       "quantity": "1000000"})
-    with Connection(department_amqp_uri(fuzz_system, "fuzz")) as connection:
+        admin.put(f"/v1/departments/{DEPARTMENT}", json={"name": "测试局", "level": "county"})
+        admin.post(f"/v1/departments/{DEPARTMENT}/pool",
+                   json={"kind": "cement", "unit": "吨", "quantity": "1000000"})
+    with department_account(fuzz_system, broker_admin, DEPARTMENT) as uri, \
+            Connection(uri) as connection:
         channel = connection.channel()
-        replies = Queue(f"dept-fuzz.replies.{uuid.uuid4().hex[:6]}", exclusive=True)(channel)
+        replies = Queue(f"{ACCOUNT}.replies.{uuid.uuid4().hex[:6]}", exclusive=True)(channel)
         replies.declare()
         yield connection, channel, replies
 
@@ -52,7 +56,7 @@ def department_connection(fuzz_system):
 def send(connection, channel, replies, body: bytes, content_type: str) -> dict:
     correlation = uuid.uuid4().hex
     connection.Producer(channel).publish(
-        body, exchange=INGRESS, routing_key="commitment.create", user_id="dept-fuzz",
+        body, exchange=INGRESS, routing_key="commitment.create", user_id=ACCOUNT,
         message_id=uuid.uuid4().hex, reply_to=replies.name, correlation_id=correlation,
         content_type=content_type, content_encoding="binary")
     message = wait_until(lambda: replies.get(no_ack=True), 10, 0.02, "a reply")
@@ -73,6 +77,6 @@ def test_any_message_gets_an_answer_and_never_a_server_error(department_connecti
 
 
 def test_the_consumer_still_consumes_after_the_fuzzing(department_connection):
-    good = json.dumps({"department_code": "fuzz", "village_code": VILLAGE, "kind": "cement",
+    good = json.dumps({"department_code": DEPARTMENT, "village_code": VILLAGE, "kind": "cement",
                        "unit": "吨", "quantity": "1"}).encode()
     assert send(*department_connection, good, "application/json")["status"] == 201

@@ -1,11 +1,18 @@
-"""Where the tests find RabbitMQ, and per-test isolation on it."""
+"""Where the tests find RabbitMQ, and per-test isolation on it.
+
+Every virtual host and broker account the tests make carries this run's mark (`RUN`: the
+machine and the pid of the pytest process), so that a run can tell what a dead run left behind
+from what a live one (another checkout, testing at the same time) is using.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
+import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlparse
@@ -30,6 +37,44 @@ def redis_url_for(db: int) -> str:
     return f"{parts.scheme}://{parts.netloc}/{db}"
 
 
+MACHINE = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+RUN = f"{MACHINE}-{os.getpid()}"
+VHOST_PREFIX = "guabang-test-"
+# Department codes (and so the broker accounts `dept-<code>`) the tests give accounts to.
+DEPARTMENT_PREFIX = "test-"
+MARKED = re.compile(rf"^(?:{VHOST_PREFIX}|dept-{DEPARTMENT_PREFIX})([0-9a-f]{{4}})-(\d+)-")
+
+
+def run_department(name: str) -> str:
+    """A department code of this run's own, for a department the tests make a broker account
+    for: accounts are the broker's, not a virtual host's, so two runs must not share one."""
+    code = f"{DEPARTMENT_PREFIX}{RUN}-{name}"
+    assert re.fullmatch(r"[a-z][a-z0-9-]{1,31}", code), f"not a department code: {code}"
+    return code
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def made_by_this_run(name: str) -> bool:
+    found = MARKED.match(name)
+    return found is not None and f"{found[1]}-{found[2]}" == RUN
+
+
+def left_by_a_dead_run(name: str) -> bool:
+    """Made by a test run on this machine whose process is gone (a run on another machine
+    sharing the broker is never judged from here)."""
+    found = MARKED.match(name)
+    return found is not None and found[1] == MACHINE and not _alive(int(found[2]))
+
+
 @dataclass
 class BrokerAdmin:
     """RabbitMQ's management HTTP API: virtual hosts for isolation, queue inspection."""
@@ -50,7 +95,7 @@ class BrokerAdmin:
         return f"{self.base}/api/{path}"
 
     def create_vhost(self) -> str:
-        name = f"guabang-test-{secrets.token_hex(4)}"
+        name = f"{VHOST_PREFIX}{RUN}-{secrets.token_hex(4)}"
         quoted = quote(name, safe="")
         httpx.put(self._url(f"vhosts/{quoted}"), auth=self.auth, timeout=10).raise_for_status()
         httpx.put(self._url(f"permissions/{quoted}/{self.user}"), auth=self.auth, timeout=10,
@@ -59,6 +104,22 @@ class BrokerAdmin:
 
     def delete_vhost(self, name: str) -> None:
         httpx.delete(self._url(f"vhosts/{quote(name, safe='')}"), auth=self.auth, timeout=30)
+
+    def delete_user(self, name: str) -> None:
+        httpx.delete(self._url(f"users/{quote(name, safe='')}"), auth=self.auth, timeout=10)
+
+    def remove_marked(self, which: Callable[[str], bool]) -> list[str]:
+        """Delete the broker accounts, then the virtual hosts, whose names `which` picks (as
+        `made_by_this_run` or `left_by_a_dead_run`); their names."""
+        removed = []
+        for kind, delete in (("users", self.delete_user), ("vhosts", self.delete_vhost)):
+            listed = httpx.get(self._url(f"{kind}?columns=name"), auth=self.auth, timeout=10)
+            listed.raise_for_status()
+            for name in (item["name"] for item in listed.json()):
+                if which(name):
+                    delete(name)
+                    removed.append(name)
+        return removed
 
     def queue(self, vhost: str, queue: str) -> dict | None:
         response = httpx.get(self._url(f"queues/{quote(vhost, safe='')}/{quote(queue, safe='')}"),

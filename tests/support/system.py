@@ -15,6 +15,8 @@ from urllib.parse import quote, urlparse
 
 import httpx
 
+from tests.support.infra import BrokerAdmin
+
 SERVICES = ("assignment", "resources", "notifications", "gateway")
 SECRETS_KEY = "kQk2Y0l4dG9yeS1mb3ItdGVzdHMtb25seS0xMjM0NTY="  # a Fernet key, for tests only
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +155,12 @@ def department_amqp_uri(system: System, department: str) -> str:
     return (f"amqp://dept-{department}:{quote(made.stdout.strip(), safe='')}@"
             f"{broker.hostname}:{broker.port}{broker.path}")
 
+
+@contextmanager
+def department_account(system: System, admin: BrokerAdmin, department: str) -> Iterator[str]:
+    """`department_amqp_uri` for the length of a block, the account deleted afterwards: an
+    account is the broker's, not the virtual host's, so deleting the host does not remove it."""
+    try:
+        yield department_amqp_uri(system, department)
+    finally:
+        admin.delete_user(f"dept-{department}")
