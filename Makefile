@@ -9,7 +9,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 help:
 	@echo "make run    start every service (needs RabbitMQ and Redis; see README)"
-	@echo "make test   run every test against the local RabbitMQ and Redis"
+	@echo "make test   run every test against the local RabbitMQ (its management plugin enabled"
+	@echo "            if off) and a Redis server of the run's own"
 	@echo "make faults the full fault suite: thousands of requests while services, RabbitMQ"
 	@echo "            and Redis are killed (its own broker and Redis); prints the counts"
 	@echo "make fuzz   fuzz the HTTP API (every boundary case) and the AMQP ingress"
@@ -35,16 +36,24 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 run: install
 	$(BIN)/guabang start
 
+# What the tests need from the machine, before pytest runs: RabbitMQ's management plugin
+# enabled (if it is off), redis-server installed; else one line on what to do. Unit tests
+# need neither broker nor Redis; the fault suite runs a broker and a Redis of its own.
+ENSURE_TEST_INFRA := $(BIN)/python scripts/ensure_test_infra.py
+
 test: install
+	$(ENSURE_TEST_INFRA)
 	$(BIN)/pytest tests
 
 unit: install
 	$(BIN)/pytest tests/unit
 
 integration: install
+	$(ENSURE_TEST_INFRA)
 	$(BIN)/pytest tests/integration
 
 e2e: install
+	$(ENSURE_TEST_INFRA)
 	$(BIN)/pytest tests/e2e
 
 # FAULTS_REQUESTS=... to change the size; make test runs a bounded form (300 requests).
@@ -60,6 +69,7 @@ down:
 	docker compose down
 
 fuzz: install
+	$(ENSURE_TEST_INFRA)
 	GUABANG_FUZZ_THOROUGH=1 GUABANG_FUZZ_EXAMPLES=25 $(BIN)/pytest tests/fuzz
 
 # BENCH_ARGS="--short" for a quick check; results in bench-results/ (see bench/run.py).
