@@ -34,12 +34,6 @@ def department_in_body(field: str = "department_code") -> Rule:
     return rule
 
 
-def township_in_path(name: str = "code") -> Rule:
-    def rule(principal, path, body):
-        return principal.is_admin or principal.is_township(path.get(name))
-    return rule
-
-
 def any_of(*rules: Rule) -> Rule:
     def rule(principal, path, body):
         return any(r(principal, path, body) for r in rules)
