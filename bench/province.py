@@ -104,7 +104,7 @@ def load_departments(client: redis.Redis, count: int) -> list[str]:
                                ascii_in_projections=True)
         event = events.make_event("resources.pool_increased", events.PoolIncreased(
             department_code=code, kind="cement", unit="吨", quantity="100000000.00"))
-        resources.add_to_pool(code, "cement", "吨", 10_000_000_000, event, "bulk", None)
+        resources.add_to_pool(code, "cement", "吨", 10_000_000_000, event, BULK)
     return codes
 
 
@@ -210,7 +210,7 @@ def load_needs(client: redis.Redis, villages: list[dict], count: int) -> None:
             **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
             requested="50.00"), township_code=village["township_code"],
             village_code=village["code"])
-        resources.raise_need(need, 5000, event, "bulk", None, scope="bulk")
+        resources.raise_need(need, 5000, event, BULK, scope="bulk")
     for key in client.scan_iter("resources:{village:*}:outbox", count=10_000):
         client.delete(key)
     client.delete("resources:outboxes")

@@ -3,6 +3,7 @@ gateway. Simple rules are checked here; the resources service decides on the rec
 from __future__ import annotations
 
 from services.common.contract.http_bodies import (
+    COMMITMENT_STATUSES,
     Cancellation,
     Commitment,
     CommitmentRequest,
@@ -50,7 +51,8 @@ class ResourcesRoutes:
     @route("GET", "/v1/commitments", "List commitments", allow=access.anyone,
            response=page_of(Commitment), tag="resources",
            query={"village": "only to this village", "department": "only of this department",
-                  "status": "committed, delivered, confirmed or cancelled", **PAGING})
+                  "status": f"{', '.join(COMMITMENT_STATUSES[:-1])} or "
+                            f"{COMMITMENT_STATUSES[-1]}", **PAGING})
     def list_commitments(self, call: Call):
         return self.resources.list_commitments(
             _actor(call), call.query("village"), call.query("department"),

@@ -9,36 +9,42 @@ A commitment to a need holds the need first (village slot), then reserves from t
 (department slot), and gives the hold back if the pool refuses. What follows a commitment's
 later steps for its need and its village's totals is applied from the commitment's own
 events, exactly once each.
+
+Writes answer an `Outcome`: 'ok', 'replay' (an Idempotency-Key's first answer) or why not,
+with what goes with it. The use cases turn outcomes into answers; nothing here raises one.
 """
 from __future__ import annotations
 
 import json
 import time
+from typing import Any, NamedTuple
 
 import redis
 
 from services.common.contract.events import Envelope
-from services.common.contract.problems import (
-    Problem,
-    conflict,
-    idempotency_key_reused,
-    invalid,
-    not_found,
-)
 from services.common.messaging.outbox import register_outbox, serialize, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
+from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.processed_events import PROCESSED_TTL
 from services.common.storage.scripts import ScriptPipeline, load_script
-from services.common.values.quantities import from_hundredths
 from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
 
 SERVICE = "resources"
-IDEMPOTENCY_TTL = 60 * 60 * 24  # a client retries within a day
 COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (to find it)
 NEED_VILLAGE = "resources:need-village"  # need id -> village
 RANKED_NEEDS = "resources:needs:ranked"  # needs not yet fulfilled, by ranking_score
 ALL_COMMITMENTS = "resources:commitments:all"
 PENDING_HOLDS = "resources:need-holds:pending"  # need|commitment -> when it was held (ms)
+SCRIPTS = ("add_to_pool", "commit", "earlier_commitment", "move_commitment", "raise_need",
+           "hold_need", "settle_need_hold", "project_commitment")
+
+
+class Outcome(NamedTuple):
+    """What a write came to: `name` is 'ok', 'replay' or why not (the script's word), `value`
+    what goes with it (the record, or what the refusal needs to say why)."""
+
+    name: str
+    value: Any = None
 
 
 def _dept(code: str) -> str:
@@ -74,18 +80,20 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _unit_mismatch(kind: str, held_unit: str) -> Problem:
-    return invalid(f"this department counts {kind} in {held_unit!r}; use that unit",
-                   ["body", "unit"], type="unit-mismatch")
+def _balance(kind: str, unit: str | None, pooled, reserved, delivered) -> PoolBalance:
+    return PoolBalance(kind, unit or "", int(pooled or 0), int(reserved or 0),
+                       int(delivered or 0))
 
 
 class ResourcesStore:
     def __init__(self, client: redis.Redis):
         self.redis = client
         self.directory = DirectoryProjection(client, SERVICE)
-        self._scripts = {name: load_script(client, "services.resources", name) for name in (
-            "add_to_pool", "commit", "move_commitment", "raise_need", "hold_need",
-            "settle_need_hold", "project_commitment")}
+        self._scripts = {name: load_script(client, "services.resources", name)
+                         for name in SCRIPTS}
+
+    def ping(self) -> None:
+        self.redis.ping()
 
     def _run(self, script: str, keys: list[str], args: list) -> list:
         return self._scripts[script](keys=keys, args=args)
@@ -96,70 +104,71 @@ class ResourcesStore:
     # --- pools -------------------------------------------------------------------------------
 
     def add_to_pool(self, department_code: str, kind: str, unit: str, amount: int,
-                    event: Envelope, fingerprint: str, key: str | None) -> tuple[dict, bool]:
-        """Returns (pool item, replayed)."""
+                    event: Envelope, request: IdempotentRequest) -> Outcome:
+        """'ok' or 'replay' with the PoolBalance after it; 'reused'; 'unit-mismatch' with the
+        unit the pool counts this kind in."""
         slot = _dept(department_code)
         outcome, *rest = self._run("add_to_pool", [
             pool_key(department_code, kind), f"{slot}:pool-kinds",
-            f"{slot}:idempotency:pool:{key or '-'}", self._outbox(slot),
-        ], [kind, unit, amount, fingerprint, serialize(event), IDEMPOTENCY_TTL,
-            "1" if key else "0"])
-        if outcome == "reused":
-            raise idempotency_key_reused()
+            request.redis_key(slot, "pool"), self._outbox(slot),
+        ], [kind, unit, amount, serialize(event), *request.args()])
         if outcome == "unit-mismatch":
-            raise _unit_mismatch(kind, rest[0])
-        wake_relay(SERVICE, self._outbox(slot))
-        unit, pooled, reserved, delivered = rest
-        balance = PoolBalance(kind, unit, int(pooled), int(reserved), int(delivered))
-        return balance.as_dict(department_code), outcome == "replay"
+            return Outcome(outcome, rest[0])
+        if outcome in ("ok", "replay"):
+            if outcome == "ok":
+                wake_relay(SERVICE, self._outbox(slot))
+            return Outcome(outcome, _balance(kind, *rest))
+        return Outcome(outcome)
 
-    def pool(self, department_code: str) -> list[dict]:
+    def pool(self, department_code: str) -> list[PoolBalance]:
         kinds = sorted(self.redis.smembers(f"{_dept(department_code)}:pool-kinds"))
         with self.redis.pipeline(transaction=False) as pipe:
             for kind in kinds:
                 pipe.hgetall(pool_key(department_code, kind))
             rows = pipe.execute() if kinds else []
-        return [
-            PoolBalance(kind, row["unit"], int(row.get("pooled", 0)), int(row.get("reserved", 0)),
-                        int(row.get("delivered", 0))).as_dict(department_code)
-            for kind, row in zip(kinds, rows, strict=True)
-        ]
+        return [_balance(kind, row.get("unit"), row.get("pooled"), row.get("reserved"),
+                         row.get("delivered"))
+                for kind, row in zip(kinds, rows, strict=True)]
 
     # --- commitments -------------------------------------------------------------------------
 
-    def commit(self, commitment: dict, amount: int, event: Envelope, fingerprint: str,
-               key: str | None) -> tuple[dict, bool]:
-        """Reserve and store a commitment (its need held first); returns (commitment,
-        replayed)."""
+    def commit(self, commitment: dict, amount: int, event: Envelope,
+               request: IdempotentRequest) -> Outcome:
+        """Reserve and store a commitment, its need held first. 'ok' or 'replay' with the
+        commitment; 'reused'; 'unit-mismatch' with the pool's unit; 'insufficient' with the
+        PoolBalance; or a refusal of the need (see `hold_need`)."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
-        idempotency = f"{slot}:idempotency:commitment:{key or '-'}"
+        answers = request.redis_key(slot, "commitment")
         need_id = commitment.get("need_id")
-        if need_id and key:
-            # a replay answers with the first commitment before the need is looked at again
-            replay = self._replay(slot, idempotency, fingerprint)
-            if replay is not None:
-                return replay, True
         hold = f"{need_id}|{commitment['id']}"
         if need_id:
-            # until the pool answers, the hold is pending: if this process dies, or the answer
-            # is lost, the sweeper finds out whether the commitment was stored. The need's
-            # village is read in the same round trip (a read; the hold comes after both).
-            with self.redis.pipeline(transaction=False) as pipe:
+            # Until the pool answers, the hold is pending: if this process dies, or the answer
+            # is lost, the sweeper finds out whether the commitment was stored. In the same
+            # round trip: the need's village, and whether the key was answered before (a
+            # repeat gets the first commitment, even when the need is full by now, and holds
+            # nothing). Reads; the hold comes after them.
+            with ScriptPipeline(self.redis) as pipe:
                 pipe.zadd(PENDING_HOLDS, {hold: _now_ms()})
                 pipe.hget(NEED_VILLAGE, need_id)
-                _, village = pipe.execute()
-            try:
-                self._hold_need_of(village, need_id, commitment, amount)
-            except Problem:
+                if request.key:
+                    pipe.script(self._scripts["earlier_commitment"],
+                                [answers, f"{slot}:commitments"], request.args())
+                _, village, *earlier = pipe.execute()
+            if earlier and earlier[0][0] != "new":
                 self.redis.zrem(PENDING_HOLDS, hold)
-                raise
+                name, *rest = earlier[0]
+                return Outcome(name, json.loads(rest[0]) if rest else None)
+            held = self.hold_need(village, need_id, commitment, amount)
+            if held.name != "ok":
+                self.redis.zrem(PENDING_HOLDS, hold)
+                return held
         keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
                 department_index(department_code), department_index(department_code, "committed"),
-                idempotency, self._outbox(slot)]
+                answers, self._outbox(slot)]
         args = [commitment["id"], amount, commitment["unit"],
-                json.dumps(commitment, ensure_ascii=False), serialize(event), fingerprint,
-                IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()]
+                json.dumps(commitment, ensure_ascii=False), serialize(event), *request.args(),
+                _now_ms()]
         with ScriptPipeline(self.redis) as pipe:
             # The lookup is written before the script, in one round trip (Redis runs a
             # connection's commands in order): a stored commitment always has its lookup, so
@@ -175,30 +184,13 @@ class ResourcesStore:
                 # refused, or a replay of an earlier commitment: this one's hold goes back
                 self.settle_need_hold(need_id, commitment["id"], 0, 0)
             self.redis.zrem(PENDING_HOLDS, hold)
-        if outcome == "reused":
-            raise idempotency_key_reused()
-        if outcome == "unit-mismatch":
-            raise _unit_mismatch(commitment["kind"], rest[0])
+        if outcome == "ok":
+            wake_relay(SERVICE, self._outbox(slot))
+        if outcome in ("ok", "replay"):
+            return Outcome(outcome, json.loads(rest[0]))
         if outcome == "insufficient":
-            available = from_hundredths(rest[0])
-            raise conflict(
-                "insufficient-pool",
-                f"{department_code} has {available} {commitment['unit']} of "
-                f"{commitment['kind']} available, less than the {commitment['quantity']} asked",
-                available=available,
-            )
-        wake_relay(SERVICE, self._outbox(slot))
-        return json.loads(rest[0]), outcome == "replay"
-
-    def _replay(self, slot: str, idempotency: str, fingerprint: str) -> dict | None:
-        held = self.redis.get(idempotency)
-        if held is None:
-            return None
-        record = json.loads(held)
-        if record["fingerprint"] != fingerprint:
-            raise idempotency_key_reused()
-        raw = self.redis.hget(f"{slot}:commitments", record["id"])
-        return json.loads(raw) if raw else None
+            return Outcome(outcome, _balance(commitment["kind"], commitment["unit"], *rest))
+        return Outcome(outcome, rest[0] if rest else None)
 
     def commitment(self, commitment_id: str) -> dict | None:
         department_code = self.redis.hget(COMMITMENT_DEPARTMENT, commitment_id)
@@ -208,9 +200,10 @@ class ResourcesStore:
         return json.loads(raw) if raw else None
 
     def move_commitment(self, commitment: dict, from_status: str, moved: dict,
-                        event: Envelope, reserved_change: int, delivered_change: int) -> dict:
+                        event: Envelope, reserved_change: int, delivered_change: int) -> Outcome:
         """Store one forward step of a commitment (only from `from_status`) with its pool
-        settlement and its event."""
+        settlement and its event: 'ok' with the moved commitment, 'not-found', or
+        'wrong-status' with the commitment as it is."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
         outcome, *rest = self._run("move_commitment", [
@@ -219,32 +212,50 @@ class ResourcesStore:
             department_index(department_code, moved["status"]), self._outbox(slot),
         ], [commitment["id"], from_status, json.dumps(moved, ensure_ascii=False),
             serialize(event), reserved_change, delivered_change, _now_ms()])
-        if outcome == "not-found":
-            raise not_found("commitment", commitment["id"])
-        if outcome == "wrong-status":
-            now = json.loads(rest[0])["status"]
-            raise conflict("commitment-not-" + from_status,
-                           f"commitment {commitment['id']} is {now}; lifecycles only move "
-                           "forward (committed → delivered → confirmed, or committed → "
-                           "cancelled)", current_status=now)
-        wake_relay(SERVICE, self._outbox(slot))
-        return json.loads(rest[0])
+        if outcome == "ok":
+            wake_relay(SERVICE, self._outbox(slot))
+        return Outcome(outcome, json.loads(rest[0]) if rest else None)
 
-    def commitments(self, index: str, after: str | None, limit: int) -> tuple[list, str | None]:
-        start = 0
-        if after:
-            rank = self.redis.zrank(index, after)
-            start = rank + 1 if rank is not None else 0
-        ids = self.redis.zrange(index, start, start + limit)
-        more = len(ids) > limit
-        ids = ids[:limit]
-        found = [self.commitment(commitment_id) for commitment_id in ids]
-        return [c for c in found if c], (ids[-1] if more and ids else None)
+    # --- listing commitments -----------------------------------------------------------------
+
+    def commitment_index(self, department: str | None = None, village: str | None = None,
+                         township: str | None = None, status: str | None = None) -> str:
+        """The index to list from: a department's or a village's (all, or one status), a
+        township's (all statuses), or the county's (all statuses)."""
+        if department:
+            return department_index(department, status or "all")
+        if village:
+            return village_index(village, status or "all")
+        if township:
+            return township_index(township)
+        return ALL_COMMITMENTS
+
+    def position_after(self, index: str, after: str | None) -> int:
+        """Where a page that follows `after` starts (0: the first page, or an unknown id)."""
+        rank = self.redis.zrank(index, after) if after else None
+        return rank + 1 if rank is not None else 0
+
+    def commitment_ids(self, index: str, start: int, count: int) -> list[str]:
+        """Ids in the index from position `start`, oldest first."""
+        return self.redis.zrange(index, start, start + count - 1)
+
+    def commitments(self, ids: list[str], department: str | None = None) -> list[dict]:
+        """The commitments of `ids`, in that order (unknown ids left out), and only
+        `department`'s when given (the others are not read): two round trips."""
+        departments = self.redis.hmget(COMMITMENT_DEPARTMENT, ids) if ids else []
+        wanted = [(i, d) for i, d in zip(ids, departments, strict=True)
+                  if d is not None and department in (None, d)]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for commitment_id, department_code in wanted:
+                pipe.hget(f"{_dept(department_code)}:commitments", commitment_id)
+            raws = pipe.execute() if wanted else []
+        return [json.loads(raw) for raw in raws if raw]
 
     # --- a village's view of commitments (projected from the events) -------------------------
 
     def project_commitment(self, event: Envelope, previous_status: str | None,
                            change: VillageTotalsChange) -> bool:
+        """Apply a commitment event to its village's view, once; False if it was already."""
         commitment = event.data
         village = commitment["village_code"]
         now = _now_ms()
@@ -270,22 +281,26 @@ class ResourcesStore:
 
     # --- needs -------------------------------------------------------------------------------
 
-    def raise_need(self, need: dict, requested: int, event: Envelope, fingerprint: str,
-                   key: str | None, scope: str) -> tuple[str, bool]:
-        """Store a need; returns (need id, replayed)."""
+    def raise_need(self, need: dict, requested: int, event: Envelope,
+                   request: IdempotentRequest, scope: str) -> Outcome:
+        """Store a need: 'ok' or 'replay' with the need's view; 'reused'."""
         slot = _village(need["village_code"])
-        self.redis.hset(NEED_VILLAGE, need["id"], need["village_code"])
-        outcome, *rest = self._run("raise_need", [
-            f"{slot}:needs", f"{slot}:need-counters", f"{slot}:needs:index",
-            f"{slot}:idempotency:need:{scope}:{key or '-'}", self._outbox(slot),
-        ], [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
-            fingerprint, IDEMPOTENCY_TTL, "1" if key else "0", _now_ms()])
-        if outcome == "reused":
-            raise idempotency_key_reused()
+        keys = [f"{slot}:needs", f"{slot}:need-counters", f"{slot}:needs:index",
+                request.redis_key(slot, f"need:{scope}"), self._outbox(slot)]
+        args = [need["id"], json.dumps(need, ensure_ascii=False), requested, serialize(event),
+                *request.args(), _now_ms()]
+        with ScriptPipeline(self.redis) as pipe:
+            # the lookup first, in the same round trip, as for a commitment
+            pipe.hset(NEED_VILLAGE, need["id"], need["village_code"])
+            pipe.script(self._scripts["raise_need"], keys, args)
+            _, (outcome, *rest) = pipe.execute()
+        if outcome not in ("ok", "replay"):
+            return Outcome(outcome)
         need_id = rest[0]
-        self.rank_need(need_id)
-        wake_relay(SERVICE, self._outbox(slot))
-        return need_id, outcome == "replay"
+        ranked = self.rank_need(need_id, need["village_code"])
+        if outcome == "ok":
+            wake_relay(SERVICE, self._outbox(slot))
+        return Outcome(outcome, ranked)
 
     def need(self, need_id: str) -> dict | None:
         village = self.redis.hget(NEED_VILLAGE, need_id)
@@ -322,14 +337,15 @@ class ResourcesStore:
         found = self._needs_of_village(village, ids) if ids else {}
         return [found[i] for i in ids if i in found]
 
-    def rank_need(self, need_id: str, village: str | None = None) -> None:
-        """Put a need where it now ranks (or out, once fulfilled). Done after each change of
-        its counters: the ranking may trail a change by a moment, the counters never do.
-        `village`: the need's, when the caller has read it already (a need never moves)."""
+    def rank_need(self, need_id: str, village: str | None = None) -> dict | None:
+        """Put a need where it now ranks (or out, once fulfilled), and return its view. Done
+        after each change of its counters: the ranking may trail a change by a moment, the
+        counters never do. `village`: the need's, when the caller knows it (a need never
+        moves)."""
         need = (self._needs_of_village(village, [need_id]).get(need_id) if village
                 else self.need(need_id))
         if need is None:
-            return
+            return None
         keys = (_ranking(None), _ranking(need["township_code"]))
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
@@ -338,6 +354,7 @@ class ResourcesStore:
                 else:
                     pipe.zadd(key, {need_id: ranking_score(need)})
             pipe.execute()
+        return need
 
     def ranked_needs(self, township: str | None, start: int, count: int) -> list[dict]:
         """Unfulfilled needs from rank `start`, hardest first."""
@@ -353,34 +370,26 @@ class ResourcesStore:
     def need_rank(self, township: str | None, need_id: str) -> int | None:
         return self.redis.zrevrank(_ranking(township), need_id)
 
-    def hold_need(self, need_id: str, commitment: dict, amount: int) -> None:
-        self._hold_need_of(self.redis.hget(NEED_VILLAGE, need_id), need_id, commitment, amount)
-
-    def _hold_need_of(self, village: str | None, need_id: str, commitment: dict,
-                      amount: int) -> None:
-        """`hold_need`, the need's village (None: no such need) read by the caller."""
+    def hold_need(self, village: str | None, need_id: str, commitment: dict,
+                  amount: int) -> Outcome:
+        """Count a commitment against its need, in the need's village (None: the need is
+        unknown): 'ok'; 'unknown-need'; 'need-elsewhere' with the need's village;
+        'need-mismatch' with the need's (kind, unit); 'overcommitted' with the need's
+        (requested, committed) in hundredths."""
         if village is None:
-            raise invalid(f"need {need_id} does not exist", ["body", "need_id"],
-                          type="unknown-need")
-        if village != commitment["village_code"]:
-            raise invalid(f"need {need_id} is a need of village {village}",
-                          ["body", "need_id"], type="need-mismatch")
+            return Outcome("unknown-need")
         slot = _village(village)
         outcome, *rest = self._run("hold_need", [
             f"{slot}:needs", f"{slot}:need-counters", f"{slot}:need-holds",
-        ], [need_id, commitment["id"], amount, commitment["kind"], commitment["unit"]])
-        if outcome == "unknown-need":
-            raise invalid(f"need {need_id} does not exist", ["body", "need_id"],
-                          type="unknown-need")
+        ], [need_id, commitment["id"], amount, commitment["kind"], commitment["unit"],
+            commitment["village_code"]])
+        if outcome == "ok":
+            self.rank_need(need_id, village)
         if outcome == "need-mismatch":
-            raise invalid(f"need {need_id} is for {rest[0]} counted in {rest[1]}",
-                          ["body", "kind"], type="need-mismatch")
+            return Outcome(outcome, tuple(rest))
         if outcome == "overcommitted":
-            lacking = from_hundredths(rest[0])
-            raise conflict("need-overcommitted",
-                           f"need {need_id} still lacks {lacking} {commitment['unit']}, less "
-                           f"than the {commitment['quantity']} offered", lacking=lacking)
-        self.rank_need(need_id, village)
+            return Outcome(outcome, tuple(int(n) for n in rest))
+        return Outcome(outcome, rest[0] if rest else None)
 
     def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
         """Give back holds whose commitment was never stored (its process died between the
@@ -395,11 +404,15 @@ class ResourcesStore:
         return given_back
 
     def settle_need_hold(self, need_id: str, commitment_id: str, hold: int,
-                         delivered: int) -> None:
+                         delivered: int) -> bool:
+        """Change a commitment's hold on its need to `hold`, counting `delivered`; False when
+        there was nothing to change (no such hold, or settled before)."""
         village = self.redis.hget(NEED_VILLAGE, need_id)
         if village is None:
-            return
+            return False
         slot = _village(village)
         if self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
                      [need_id, commitment_id, hold, delivered]):
             self.rank_need(need_id, village)
+            return True
+        return False

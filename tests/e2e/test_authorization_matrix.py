@@ -21,7 +21,7 @@ T1, T2 = "610581100", "610581101"
 V1, V2 = f"{T1}201", f"{T2}201"
 
 # (method, path with {names} from the world, body) -> who may. `hidden`: the others get the
-# answer an unknown id gets (404), not 403 (unannounced inspections).
+# answer an unknown id gets (404), not 403 (unannounced inspections, commitments).
 MATRIX = [
     ("POST", "/v1/api-keys", {"principal": "inspector:新"}, {"admin"}),
     ("DELETE", "/v1/api-keys/{spare_key}", None, {"admin"}),

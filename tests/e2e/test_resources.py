@@ -219,3 +219,67 @@ def test_a_hundred_concurrent_commitments_against_two_replicas_never_over_commit
     assert float(item["available"]) == 37.5 - committed < 0.75
     assert all(a.json()["type"] == "insufficient-pool" for a in answers
                if a.status_code == 409)
+
+
+def test_a_township_reading_a_department_s_commitments_pages_over_its_own_alone(
+        system, county, parties):
+    """A township asking for a department's commitments gets those to its own villages,
+    paged over them alone: no page, count or cursor tells it of another township's (it once
+    paged the department's county-wide list and filtered it, answering the last id read)."""
+    neighbour_village = "619999997201"
+    with system.client() as admin:
+        admin.put("/v1/townships/619999997", json={"name": "邻镇", "county_code": "619999"})
+        admin.put(f"/v1/villages/{neighbour_village}", json={
+            "name": "邻村", "township_code": "619999997", "hardship": 2})
+    own, theirs = [], []
+    for n in range(5):  # the department's list begins with, and interleaves, the neighbour's
+        village = county["village"] if n % 2 else neighbour_village
+        with system.client(parties["department"]) as department:
+            made = department.post("/v1/commitments", json={
+                "department_code": county["department"], "village_code": village,
+                "kind": "cement", "unit": "吨", "quantity": "1"})
+        assert made.status_code == 201, made.text
+        (own if n % 2 else theirs).append(made.json()["id"])
+
+    def walk(key):
+        seen, cursors, after = [], [], None
+        with system.client(key) as township:
+            while True:
+                params = {"department": county["department"], "limit": 1,
+                          **({"after": after} if after else {})}
+                answer = township.get("/v1/commitments", params=params).json()
+                seen.append([c["id"] for c in answer["items"]])
+                if answer["next"] is None:
+                    return seen, cursors
+                cursors.append(answer["next"])
+                after = answer["next"]
+
+    def walked(key, count):
+        """The walk once it holds `count` commitments (a township's lists are built from the
+        commitments' events: a moment behind the answers)."""
+        pages, cursors = walk(key)
+        return (pages, cursors) if sum(map(len, pages)) == count else None
+
+    pages, cursors = wait_until(lambda: walked(parties["township"], 2), 10,
+                                what="the township's own two commitments")
+    assert sorted(sum(pages, [])) == sorted(own)
+    assert all(len(page) == 1 for page in pages)  # no empty page, no count of theirs
+    assert set(cursors) <= set(own)  # no cursor is another township's id
+    their_pages, _ = wait_until(lambda: walked(parties["neighbour"], 3), 10,
+                                what="the neighbour's three")
+    assert sorted(sum(their_pages, [])) == sorted(theirs)
+
+
+def test_a_commitment_a_caller_may_not_see_is_answered_as_an_unknown_one(
+        system, county, parties):
+    made = commit(system, parties["department"], county, "1").json()
+    for key in (parties["neighbour"], parties["water"]):
+        with system.client(key) as outsider:
+            hidden = outsider.get(f"/v1/commitments/{made['id']}")
+            missing = outsider.get("/v1/commitments/cmt_00000000000000000000000000")
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.json()["type"] == missing.json()["type"] == "not-found"
+        assert hidden.json().keys() == missing.json().keys()
+    for key in (parties["township"], parties["department"]):
+        with system.client(key) as reader:
+            assert reader.get(f"/v1/commitments/{made['id']}").json() == made

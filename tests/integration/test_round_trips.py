@@ -5,7 +5,6 @@ import time
 import pytest
 
 from services.common.contract import events
-from services.common.contract.problems import Problem
 from services.gateway.keys import ApiKeys
 from services.resources.domain import totals_change
 from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesStore, township_index
@@ -30,10 +29,10 @@ def project(store, event):
 def test_a_commitment_is_stored_with_its_lookup_in_one_round_trip(store, round_trips):
     commit(store, 0)  # Redis has the script from now on (a first run loads it)
     round_trips.clear()
-    stored = commit(store, 1, quantity="2.50").commitment
+    stored = commit(store, 1, quantity="2.50").outcome.value
     assert len(round_trips) == 1  # was 2: the lookup's HSET, then the script
     assert store.commitment("cmt_1") == stored
-    assert store.pool("agri")[0]["reserved"] == "3.50"  # 1.00 + 2.50
+    assert store.pool("agri")[0].reserved == 350  # 1.00 + 2.50
 
 
 def test_a_commitment_to_a_need_holds_it_ranks_it_and_leaves_no_pending_hold(
@@ -49,11 +48,22 @@ def test_a_commitment_to_a_need_holds_it_ranks_it_and_leaves_no_pending_hold(
     assert redis_client.zcard(PENDING_HOLDS) == 0
 
 
+def test_a_keyed_commitment_to_a_need_asks_for_its_earlier_answer_in_the_same_round_trip(
+        store, round_trips):
+    raise_need(store)
+    commit(store, 0, need_id="need_1", key="k-0")  # Redis has the scripts from now on
+    round_trips.clear()
+    commit(store, 1, need_id="need_1", quantity="4.00", key="k-1")
+    assert len(round_trips) == 6  # was 8: the earlier answer read alone, then the commitment
+    round_trips.clear()
+    replayed = commit(store, 2, need_id="need_1", quantity="4.00", key="k-1", fingerprint="fp-1")
+    assert replayed.outcome.name == "replay" and len(round_trips) == 2  # was 2
+    assert store.need("need_1")["committed"] == "5.00"
+
+
 def test_a_commitment_the_pool_refuses_gives_its_need_hold_back(store, redis_client):
     raise_need(store, requested=5000)
-    with pytest.raises(Problem) as refused:
-        commit(store, 1, need_id="need_1", quantity="30.00")
-    assert refused.value.type == "insufficient-pool"
+    assert commit(store, 1, need_id="need_1", quantity="30.00").outcome.name == "insufficient"
     assert store.need("need_1")["committed"] == "0.00"
     assert store.commitment("cmt_1") is None
     assert redis_client.zcard(PENDING_HOLDS) == 0
@@ -74,9 +84,9 @@ def test_a_commitment_event_is_projected_once_with_its_listing_indexes(
 
 def test_scripts_redis_has_lost_are_loaded_and_run(store, redis_client):
     redis_client.script_flush()
-    stored, _, event = commit(store, 1)
+    (_, stored), event = commit(store, 1)
     assert store.commitment("cmt_1") == stored
-    assert store.pool("agri")[0]["reserved"] == "1.00"  # reserved once, not twice
+    assert store.pool("agri")[0].reserved == 100  # reserved once, not twice
     redis_client.script_flush()
     assert project(store, event) is True
     assert store.village_totals(VILLAGE)["cement|吨|committed"] == "100"

@@ -1,4 +1,4 @@
-"""Rules that hold without anything running: pools, principals, codes, problems."""
+"""Rules that hold without anything running: principals, codes, problems."""
 import pytest
 from nameko.exceptions import deserialize, serialize
 
@@ -11,14 +11,6 @@ from services.gateway.access import (
     department_in_path,
     inspector,
 )
-from services.resources.domain import PoolBalance
-
-
-def test_available_is_what_is_neither_reserved_nor_delivered():
-    balance = PoolBalance("cement", "吨", pooled=2000, reserved=500, delivered=300)
-    assert balance.available == 1200
-    assert balance.can_reserve(1200) and not balance.can_reserve(1201)
-    assert balance.as_dict("agri")["available"] == "12.00"
 
 
 def test_fingerprint_ignores_key_order_but_not_values():
@@ -61,19 +53,3 @@ def test_problem_survives_an_rpc_hop_as_itself():
     assert isinstance(back, Problem)
     assert back.to_dict() == problem.to_dict()
     assert back.to_dict()["status"] == 409
-
-
-def test_needs_rank_by_hardship_then_uncovered_share_then_age():
-    from services.resources.domain import ranking_score
-
-    def need(hardship, requested, lacking, created):
-        return {"hardship": hardship, "requested": requested, "lacking": lacking,
-                "created_at": created}
-
-    hard_old = need(5, "10.00", "5.00", "2026-01-01T00:00:00Z")
-    hard_uncovered = need(5, "10.00", "10.00", "2026-06-01T00:00:00Z")
-    hard_new = need(5, "10.00", "5.00", "2026-03-01T00:00:00.000Z")
-    easy = need(4, "10.00", "10.00", "2025-01-01T00:00:00Z")
-    ranked = sorted([easy, hard_new, hard_old, hard_uncovered], key=ranking_score,
-                    reverse=True)
-    assert ranked == [hard_uncovered, hard_old, hard_new, easy]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -135,9 +135,15 @@ class CommitmentRequest(QuantityBody):
     note: Note | None = None
 
 
+# A commitment's statuses; which leads to which is services/resources/domain.py's LIFECYCLE
+# (a unit test holds the two together).
+CommitmentStatus = Literal["committed", "delivered", "confirmed", "cancelled"]
+COMMITMENT_STATUSES: tuple[str, ...] = get_args(CommitmentStatus)
+
+
 class Commitment(BaseModel):
     id: str
-    status: Literal["committed", "delivered", "confirmed", "cancelled"]
+    status: CommitmentStatus
     department_code: str
     village_code: str
     township_code: str

@@ -1,4 +1,4 @@
-"""What a department system's AMQP message gets (CONTRACT §5), decided without I/O.
+"""What a department system's AMQP message gets (CONTRACT §5).
 
 The broker checked `user_id`; it names the sender's account, `dept-<code>`. A message for
 another department is refused. A message that cannot be parsed or validated, or that comes
@@ -12,13 +12,34 @@ import json
 
 from services.common.contract.problems import Problem
 from services.common.messaging.broker_accounts import department_of_account
+from services.common.messaging.ingress_consumer import IngressOutcome
+from services.resources.store import ResourcesStore
+from services.resources.use_cases.commitments import commit_resources
+from services.resources.use_cases.shared import Directory
 
 PARKED_STATUSES = {400, 403, 422}
 
 
-def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
-    """(sending department, request body), or a Problem saying why not. `sender`: the account
-    the raw consumer found sent it (services/common/messaging/ingress_consumer.py, `sender_of`)."""
+def receive_commitment(store: ResourcesStore, directory: Directory, body: bytes,
+                       properties: dict) -> IngressOutcome:
+    """A commitment published to `guabang.ingress`; its `message_id` is the Idempotency-Key.
+    A problem of ours (5xx: a store or service away) is raised: the message goes back to its
+    queue and is tried again."""
+    try:
+        request = parse_commitment(body, properties)
+        result = commit_resources(store, directory, request, properties.get("message_id"))
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return IngressOutcome(problem.status, problem.to_dict(),
+                              park_reason=problem.detail
+                              if problem.status in PARKED_STATUSES else None)
+    return IngressOutcome(201, result["commitment"])
+
+
+def parse_commitment(body: bytes, properties: dict) -> dict:
+    """The request body, or a Problem saying why not. `sender`: the account the raw consumer
+    found sent it (services/common/messaging/ingress_consumer.py, `sender_of`)."""
     department = department_of_account(properties.get("sender"))
     if department is None:
         raise Problem(403, "not-a-department-account",
@@ -35,8 +56,4 @@ def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
         raise Problem(403, "forbidden",
                       f"account dept-{department} may commit only for department "
                       f"{department}, not {request.get('department_code')!r}")
-    return department, request
-
-
-def is_parked(problem: Problem) -> bool:
-    return problem.status in PARKED_STATUSES
+    return request

@@ -1,0 +1,35 @@
+"""A department's pool: what it adds, and what it holds per kind."""
+from __future__ import annotations
+
+from services.common.contract import events
+from services.common.contract.http_bodies import PoolAddition
+from services.common.contract.problems import validated
+from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.values.quantities import to_hundredths
+from services.resources.store import ResourcesStore
+from services.resources.use_cases import shared
+from services.resources.use_cases.shared import Directory
+
+
+def add_to_pool(store: ResourcesStore, directory: Directory, department_code: str, body: dict,
+                idempotency_key: str | None = None) -> dict:
+    """Returns {"item": pool item, "replayed": bool}. Who may is the gateway's check
+    (the department in the path, or admin)."""
+    shared.department_in_path(directory, department_code)
+    addition = validated(PoolAddition, body)
+    event = events.make_event("resources.pool_increased", events.PoolIncreased(
+        department_code=department_code, kind=addition.kind, unit=addition.unit,
+        quantity=addition.quantity, note=addition.note))
+    outcome = store.add_to_pool(department_code, addition.kind, addition.unit,
+                                to_hundredths(addition.amount), event,
+                                IdempotentRequest.of(body, idempotency_key))
+    if outcome.name == "unit-mismatch":
+        raise shared.unit_mismatch(addition.kind, outcome.value)
+    balance, replayed = shared.created(outcome)
+    return {"item": balance.as_dict(department_code), "replayed": replayed}
+
+
+def get_pool(store: ResourcesStore, directory: Directory, department_code: str) -> dict:
+    shared.department_in_path(directory, department_code)
+    return {"items": [balance.as_dict(department_code)
+                      for balance in store.pool(department_code)]}
