@@ -164,8 +164,9 @@ class ResourcesStore:
                 self.redis.zrem(PENDING_HOLDS, hold)
                 return held
         keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
-                department_index(department_code), department_index(department_code, "committed"),
-                answers, self._outbox(slot)]
+                department_index(department_code),
+                department_index(department_code, commitment["status"]), answers,
+                self._outbox(slot)]
         args = [commitment["id"], amount, commitment["unit"],
                 json.dumps(commitment, ensure_ascii=False), serialize(event), *request.args(),
                 _now_ms()]
