@@ -2,6 +2,7 @@
 one of its needs), delivers or cancels; the village's township confirms the delivery."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from services.common.contract import events
@@ -95,12 +96,15 @@ def _refusal(outcome: Outcome, commitment: dict) -> Problem | None:
     return None
 
 
-def _commitment(store: ResourcesStore, commitment_id: str) -> dict:
-    """The commitment a step names. Who may not take the step gets 403, as before and as the
-    end-to-end tests hold; every caller who may take a step sees the commitment."""
+def _taking_a_step(store: ResourcesStore, principal: Principal, commitment_id: str,
+                   may: Callable[[Principal, dict], bool], doing: str) -> dict:
+    """The commitment a step names, if the caller may take it (403 otherwise, as before and as
+    the end-to-end tests hold; every caller who may take a step sees the commitment)."""
     commitment = store.commitment(commitment_id)
     if commitment is None:
         raise not_found("commitment", commitment_id)
+    if not may(principal, commitment):
+        raise forbidden(principal, doing)
     return commitment
 
 
@@ -129,9 +133,8 @@ def deliver(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -
     """The department delivered: all it committed, or less (the rest goes back to its pool)."""
     principal = Principal.parse(actor)
     request = validated(Delivery, body)
-    commitment = _commitment(store, commitment_id)
-    if not access.settles_commitment(principal, commitment):
-        raise forbidden(principal, "deliver this commitment")
+    commitment = _taking_a_step(store, principal, commitment_id, access.settles_commitment,
+                                "deliver this commitment")
     committed = to_hundredths(Decimal(commitment["quantity"]))
     delivered = to_hundredths(Decimal(request.quantity)) if request.quantity else committed
     if delivered > committed:
@@ -147,9 +150,8 @@ def deliver(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -
 def confirm(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
     """The township's receipt (签收) of a delivery to one of its villages."""
     principal = Principal.parse(actor)
-    commitment = _commitment(store, commitment_id)
-    if not access.confirms_delivery(principal, commitment):
-        raise forbidden(principal, "confirm this delivery; its township does")
+    commitment = _taking_a_step(store, principal, commitment_id, access.confirms_delivery,
+                                "confirm this delivery; its township does")
     return _move(store, commitment, "confirm", {"confirmed_at": utc_now(),
                                                 "confirmed_by": actor})
 
@@ -157,8 +159,7 @@ def confirm(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
 def cancel(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -> dict:
     principal = Principal.parse(actor)
     request = validated(Cancellation, body)
-    commitment = _commitment(store, commitment_id)
-    if not access.settles_commitment(principal, commitment):
-        raise forbidden(principal, "cancel this commitment")
+    commitment = _taking_a_step(store, principal, commitment_id, access.settles_commitment,
+                                "cancel this commitment")
     return _move(store, commitment, "cancel", {"cancelled_at": utc_now(),
                                                "cancel_reason": request.reason})
