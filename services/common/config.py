@@ -156,11 +156,6 @@ class Settings(BaseSettings):
         }
 
 
-def environment_names() -> dict[str, str]:
-    """Each environment variable the settings read, and its field's name."""
-    return {field.validation_alias: name for name, field in Settings.model_fields.items()}
-
-
 SECRET = {"GUABANG_ADMIN_TOKEN", "GUABANG_SECRETS_KEY"}  # never echoed back
 
 
