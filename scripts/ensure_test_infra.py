@@ -1,7 +1,7 @@
 """What the tests need from this machine, ensured before `make test` runs pytest.
 
 - RabbitMQ answers (AMQP_URI; default 127.0.0.1:5672);
-- its management API answers (RABBIT_MANAGEMENT_URL; default 127.0.0.1:15672): the tests make
+- its management API answers (RABBITMQ_MANAGEMENT_URL; default 127.0.0.1:15672): the tests make
   a virtual host per test through it. A new machine has the plugin off: it is enabled here
   (`rabbitmq-plugins enable rabbitmq_management`) and its API waited for, up to 60 s;
 - redis-server is installed: each test run starts a Redis server of its own.
@@ -51,7 +51,7 @@ def api_answers() -> bool:
         return False
     if response.status_code == 401:
         raise NotReady(f"RabbitMQ's management API at {base} refuses user {auth[0]}: set "
-                       "RABBIT_MANAGEMENT_URL=http://<admin>:<password>@<host>:15672")
+                       "RABBITMQ_MANAGEMENT_URL=http://<admin>:<password>@<host>:15672")
     return response.status_code == 200
 
 

@@ -22,7 +22,7 @@ import redis
 
 AMQP_BASE = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-MANAGEMENT_URL = os.environ.get("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+MANAGEMENT_URL = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 
 
 def amqp_uri_for(vhost: str) -> str:
