@@ -30,7 +30,7 @@ def _actor(call: Call) -> str:
 class ProgrammeRoutes:
     # --- cadres ------------------------------------------------------------------------------
 
-    @route("POST", "/v1/cadres", "Register a cadre", allow=access.department_in_body(),
+    @route("POST", "/v1/cadres", "Register a cadre", allow=access.department_in_body,
            body=CadreIn, response=Cadre, status=201, tag="cadres", idempotent=True)
     def register_cadre(self, call: Call):
         return replayable(self.assignment.register_cadre(_actor(call), call.raw_body,

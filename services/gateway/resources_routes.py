@@ -27,14 +27,14 @@ class ResourcesRoutes:
     # --- pools -------------------------------------------------------------------------------
 
     @route("POST", "/v1/departments/<code>/pool", "Add to a department's pool",
-           allow=access.department_in_path(), body=PoolAddition, response=PoolItem, status=201,
+           allow=access.department_in_path, body=PoolAddition, response=PoolItem, status=201,
            tag="resources", idempotent=True, errors=(404,))
     def add_to_pool(self, call: Call, code: str):
         result = self.resources.add_to_pool(code, call.raw_body, call.idempotency_key)
         return replayable(result, "item")
 
     @route("GET", "/v1/departments/<code>/pool", "Read a department's pool",
-           allow=access.any_of(access.department_in_path(), access.inspector),
+           allow=access.any_of(access.department_in_path, access.inspector),
            response=page_of(PoolItem), tag="resources", errors=(404,))
     def get_pool(self, call: Call, code: str):
         return {**self.resources.get_pool(code), "next": None}
@@ -42,7 +42,7 @@ class ResourcesRoutes:
     # --- commitments -------------------------------------------------------------------------
 
     @route("POST", "/v1/commitments", "Commit resources to a village",
-           allow=access.department_in_body(), body=CommitmentRequest, response=Commitment,
+           allow=access.department_in_body, body=CommitmentRequest, response=Commitment,
            status=201, tag="resources", idempotent=True, errors=(409,))
     def commit_resources(self, call: Call):
         result = self.resources.commit_resources(call.raw_body, call.idempotency_key)

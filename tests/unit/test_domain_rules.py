@@ -34,14 +34,14 @@ def test_access_rules_follow_the_contract():
                                                         "department:water"))
     township = Principal.parse("township:610581100")
     path = {"code": "agri"}
-    assert department_in_path()(agri, path, None) and department_in_path()(admin, path, None)
-    assert not department_in_path()(water, path, None)
+    assert department_in_path(agri, path, None) and department_in_path(admin, path, None)
+    assert not department_in_path(water, path, None)
 
     class Body:
         department_code = "agri"
 
-    assert department_in_body()(agri, {}, Body()) and not department_in_body()(water, {}, Body())
-    own_pool = any_of(department_in_path(), inspector)
+    assert department_in_body(agri, {}, Body()) and not department_in_body(water, {}, Body())
+    own_pool = any_of(department_in_path, inspector)
     assert own_pool(agri, path, None) and own_pool(Principal.parse("inspector:x"), path, None)
     assert not own_pool(water, path, None)
     assert not own_pool(township, path, None)
