@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # Fernet key that seals webhook secrets at rest (`guabang start` makes and keeps one).
     secrets_key: str | None = _env("GUABANG_SECRETS_KEY", default=None)
     # Delays (seconds) between webhook attempts; its length is the number of retries. Unset:
-    # the default schedule of services/notifications/webhooks.py.
+    # DEFAULT_SCHEDULE of services/notifications/domain.py.
     webhook_retry_schedule: Seconds | None = _env("GUABANG_WEBHOOK_RETRY_SCHEDULE", default=None)
     webhook_timeout: float = _env("GUABANG_WEBHOOK_TIMEOUT", default=10.0, gt=0)
     # Deliveries in flight at once: a slow receiver holds one of these, never the others.
