@@ -20,7 +20,7 @@ from services.common.contract.http_bodies import (
     page_of,
 )
 from services.common.contract.principals import Principal
-from services.common.contract.problems import Problem
+from services.common.contract.problems import Problem, not_found
 from services.common.messaging.rpc_client import BoundedRpcProxy
 from services.common.storage.redis_store import STORE_DOWN, connect
 from services.gateway import access
@@ -120,7 +120,7 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
            status=204, tag="keys", errors=(404,))
     def revoke_api_key(self, call: Call, key_id: str):
         if not self.keys.revoke(key_id):
-            raise Problem(404, "not-found", f"api key {key_id!r} does not exist")
+            raise not_found("api key", key_id)
         return Response(status=204)
 
     # --- directory ---------------------------------------------------------------------------

@@ -8,7 +8,12 @@ from services.assignment.domain import village_belongs
 from services.assignment.store import DIRECTORY, AssignmentStore
 from services.assignment.use_cases import shared
 from services.common.contract import events
-from services.common.contract.codes import is_department_code, is_township_code, is_village_code
+from services.common.contract.codes import (
+    DEPARTMENT_PATTERN,
+    is_department_code,
+    is_township_code,
+    is_village_code,
+)
 from services.common.contract.http_bodies import DepartmentIn, TownshipIn, VillageIn
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
@@ -81,7 +86,7 @@ def register_village(store: AssignmentStore, code: str, body: dict) -> dict:
 
 def register_department(store: AssignmentStore, code: str, body: dict) -> dict:
     if not is_department_code(code):
-        raise invalid("a department code matches ^[a-z][a-z0-9-]{1,31}$", ["path", "code"])
+        raise invalid(f"a department code matches {DEPARTMENT_PATTERN}", ["path", "code"])
     department = validated(DepartmentIn, body)
 
     def announce(record):

@@ -20,6 +20,7 @@ from services.common.contract.problems import (
     conflict,
     forbidden,
     invalid,
+    not_found,
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
@@ -28,7 +29,7 @@ from services.common.values.ids import new_id
 
 def no_such_inspection(inspection_id: str) -> Problem:
     # The one answer for "does not exist" and "exists, but not for you".
-    return Problem(404, "not-found", f"inspection {inspection_id!r} does not exist")
+    return not_found("inspection", inspection_id)
 
 
 def plan_inspection(store: AssignmentStore, actor: str, body: dict,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.common.contract.codes import is_department_code, is_village_code
+from services.common.contract.codes import DEPARTMENT_PATTERN, is_department_code, is_village_code
 from services.common.contract.problems import idempotency_key_reused, invalid, not_found
 from services.resources.store import Outcome
 
@@ -15,7 +15,7 @@ Directory = Callable[[str, str], "dict | None"]
 
 def department_in_path(directory: Directory, code: str) -> dict:
     if not is_department_code(code):
-        raise invalid("a department code matches ^[a-z][a-z0-9-]{1,31}$", ["path", "code"])
+        raise invalid(f"a department code matches {DEPARTMENT_PATTERN}", ["path", "code"])
     department = directory("department", code)
     if department is None:
         raise not_found("department", code)
