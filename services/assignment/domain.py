@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from services.common.contract.codes import TASKS, township_of_village_code
+from services.common.contract.codes import ROLES, TASKS, township_of_village_code
 
-# The order a village's team is shown in: its leader, its first secretary, then members.
-TEAM_ORDER = ("leader", "first_secretary", "member")
+# The order a village's team is shown in: its leader, its first secretary, then members (the
+# contract lists the roles in that order).
+TEAM_ORDER = ROLES
 
 
 def village_belongs(village_code: str, township_code: str) -> bool:

@@ -19,6 +19,12 @@ DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 Task = Literal["plan", "economy", "dispute", "organization"]
 TASKS: tuple[Task, ...] = get_args(Task)
 
+# What a cadre is in a village's team (CONTRACT §3, assignments), leader first; and why an
+# assignment ends.
+Role = Literal["leader", "first_secretary", "member"]
+ROLES: tuple[Role, ...] = get_args(Role)
+EndReason = Literal["completed", "recalled", "replaced"]
+
 
 def is_township_code(code: str) -> bool:
     return re.fullmatch(TOWNSHIP_PATTERN, code) is not None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.contract.codes import Task
+from services.common.contract.codes import EndReason, Role, Task
 
 SCHEMA_VERSION = 1
 
@@ -89,14 +89,14 @@ class AssignmentStarted(EventData):
     department_code: str
     village_code: str
     township_code: str
-    role: Literal["leader", "first_secretary", "member"]
+    role: Role
     starts_on: str
     ends_on: str
 
 
 class AssignmentEnded(AssignmentStarted):
     status: Literal["ended", "recalled"]
-    reason: Literal["completed", "recalled", "replaced"]
+    reason: EndReason
     note: str | None = None
     ended_at: str
 

@@ -21,6 +21,8 @@ from pydantic import (
 from services.common.contract.codes import (
     CountyCode,
     DepartmentCode,
+    EndReason,
+    Role,
     Task,
     TownshipCode,
     VillageCode,
@@ -261,7 +263,6 @@ def page_of(model: type[BaseModel]) -> type[BaseModel]:
 
 # --- cadres and assignments ------------------------------------------------------------------
 
-Role = Literal["leader", "first_secretary", "member"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
 
 
@@ -296,7 +297,7 @@ class AssignmentIn(Body):
 
 
 class EndAssignment(Body):
-    reason: Literal["completed", "recalled", "replaced"]
+    reason: EndReason
     note: Note | None = None
 
 
