@@ -7,7 +7,7 @@ from services.assignment.store import AssignmentStore
 from services.assignment.use_cases import shared
 from services.common.contract import events
 from services.common.contract.events import utc_now
-from services.common.contract.http_bodies import ProblemIn, ResolveProblem
+from services.common.contract.http_bodies import PROBLEM_STATUSES, ProblemIn, ResolveProblem
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import (
@@ -19,8 +19,6 @@ from services.common.contract.problems import (
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.values.ids import new_id
-
-STATUSES = ("open", "resolved")
 
 
 def report_problem(store: AssignmentStore, actor: str, village_code: str, body: dict,
@@ -53,7 +51,7 @@ def list_problems(store: AssignmentStore, actor: str, village_code: str,
     if not access.reads_village(principal, village,
                                 shared.serving_departments(store, village_code)):
         raise forbidden(principal, f"read the problems of {village_code}")
-    if status not in (None, "", *STATUSES):
+    if status not in (None, "", *PROBLEM_STATUSES):
         raise invalid("status is open or resolved", ["query", "status"])
     items, next_cursor = store.problems_of_village(village_code, status or None, after,
                                                    parse_limit(limit))

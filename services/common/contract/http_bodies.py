@@ -187,9 +187,14 @@ class NeedIn(QuantityBody):
                                               max_length=500)]
 
 
+# A need's statuses, derived by services/resources/domain.py's need_status.
+NeedStatus = Literal["open", "covered", "fulfilled"]
+NEED_STATUSES: tuple[str, ...] = get_args(NeedStatus)
+
+
 class Need(BaseModel):
     id: str
-    status: Literal["open", "covered", "fulfilled"]
+    status: NeedStatus
     village_code: str
     township_code: str
     hardship: int
@@ -353,9 +358,13 @@ class ResolveProblem(Body):
                                                  max_length=2000)]
 
 
+ProblemStatus = Literal["open", "resolved"]
+PROBLEM_STATUSES: tuple[str, ...] = get_args(ProblemStatus)
+
+
 class VillageProblem(BaseModel):
     id: str
-    status: Literal["open", "resolved"]
+    status: ProblemStatus
     village_code: str
     township_code: str
     category: Task

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from services.common.contract import events
 from services.common.contract.events import utc_now
-from services.common.contract.http_bodies import NeedIn
+from services.common.contract.http_bodies import NEED_STATUSES, NeedIn
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, validated
@@ -52,7 +52,7 @@ def list_needs(store: ResourcesStore, actor: str, status: str | None = "open",
     if not access.reads_needs_of(principal, township):
         raise forbidden(principal, "read another township's needs")
     status = status or "open"
-    if status not in ("open", "covered", "fulfilled", "unfulfilled"):
+    if status not in (*NEED_STATUSES, "unfulfilled"):
         raise invalid("status is open, covered or unfulfilled (open or covered)",
                       ["query", "status"])
     if status == "fulfilled":

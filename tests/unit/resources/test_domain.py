@@ -1,7 +1,7 @@
 """The pure rules: balances, needs, their ranking, and the commitment lifecycle."""
 import pytest
 
-from services.common.contract.http_bodies import COMMITMENT_STATUSES
+from services.common.contract.http_bodies import COMMITMENT_STATUSES, NEED_STATUSES
 from services.resources.domain import (
     FORWARD_PATHS,
     LIFECYCLE,
@@ -71,6 +71,11 @@ def test_a_need_s_status_and_what_it_lacks_are_derived(requested, committed, del
     assert lacking(requested, committed) == lacks
     view = need_view({"id": "need_1"}, requested, committed, delivered)
     assert (view["status"], view["lacking"]) == (status, f"{lacks / 100:.2f}")
+
+
+def test_a_need_s_derived_statuses_are_the_contract_s():
+    assert {need_status(100, committed, delivered) for committed, delivered in
+            ((0, 0), (100, 0), (100, 100))} == set(NEED_STATUSES)
 
 
 def test_needs_rank_by_hardship_then_uncovered_share_then_age():
