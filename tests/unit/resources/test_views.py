@@ -8,8 +8,6 @@ from tests.unit.resources.conftest import (
     AGRI,
     INSPECTOR,
     OTHER_TOWN,
-    T1,
-    T2,
     TOWN,
     V1,
     V1B,
@@ -149,6 +147,3 @@ def test_a_village_shows_who_gives_what_once_its_events_are_applied(pooled, redi
     assert refusal(views.village_resources, pooled, directory, TOWN, "610581100299"
                    ).status == 404
 
-
-def test_the_townships_of_the_fixture_are_distinct():
-    assert T1 != T2 and V1[:9] == T1 and V2[:9] == T2
