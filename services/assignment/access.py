@@ -16,6 +16,7 @@ from services.common.contract.principals import (
     acts_for_township,
     reads_everything,
     reads_township,
+    reads_unless_another_township,
 )
 
 # --- the directory ----------------------------------------------------------------------------
@@ -24,7 +25,7 @@ from services.common.contract.principals import (
 def reads_directory_township(principal: Principal, township_code: str) -> bool:
     """Townships, villages and departments are open to every key, but a township's key sees
     its own township and villages only."""
-    return principal.kind != "township" or reads_township(principal, township_code)
+    return reads_unless_another_township(principal, township_code)
 
 
 def reads_directory_village(principal: Principal, village_code: str) -> bool:

@@ -14,6 +14,7 @@ from services.common.contract.principals import (
     acts_for_township,
     reads_everything,
     reads_township,
+    reads_unless_another_township,
 )
 
 
@@ -45,13 +46,14 @@ def lists_commitments(principal: Principal, village: str | None,
 
 def reads_village(principal: Principal, village: dict) -> bool:
     """A village's needs and resources: any caller but another township."""
-    return principal.kind != "township" or reads_township(principal, village["township_code"])
+    return reads_unless_another_township(principal, village["township_code"])
 
 
 def reads_needs_of(principal: Principal, township: str | None) -> bool:
     """The ranked needs: a township reads only its own (None: the whole county's)."""
-    return principal.kind != "township" or (township is not None
-                                            and reads_township(principal, township))
+    if township is None:  # the whole county's: not a township's to read
+        return principal.kind != "township"
+    return reads_unless_another_township(principal, township)
 
 
 def raises_need(principal: Principal, village: dict) -> bool:

@@ -43,6 +43,12 @@ def reads_township(principal: Principal, township_code: str | None) -> bool:
     return reads_everything(principal) or principal.is_township(township_code)
 
 
+def reads_unless_another_township(principal: Principal, township_code: str | None) -> bool:
+    """Records open to every key (the directory, a village's needs and resources), but a
+    township's key reads only its own township's."""
+    return principal.kind != "township" or reads_township(principal, township_code)
+
+
 def acts_for_township(principal: Principal, township_code: str | None) -> bool:
     """Changes a township's records (acknowledge, resolve, confirm receipt, webhooks): the
     township itself or the county; inspectors only read."""
