@@ -107,6 +107,11 @@ class Call:
                           errors=[{"loc": ["header", "Idempotency-Key"], "msg": "invalid"}])
         return key
 
+    @property
+    def actor(self) -> str:
+        """The caller as the services take it (`department:agri`), to decide on records."""
+        return str(self.principal)
+
     def query(self, name: str) -> str | None:
         return self.request.args.get(name)
 

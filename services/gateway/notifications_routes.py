@@ -40,21 +40,21 @@ class NotificationsRoutes:
            query={"unacked": "true: only those not yet signed for", **PAGING})
     def township_inbox(self, call: Call, code: str):
         unacked = (call.query("unacked") or "").lower() in ("true", "1", "yes")
-        return self.notifications.read_inbox(str(call.principal), code, call.query("after"),
+        return self.notifications.read_inbox(call.actor, code, call.query("after"),
                                              call.query("limit"), unacked)
 
     @route("POST", "/v1/townships/<code>/notifications/<notification_id>/ack",
            "Sign for a notification (签收)", allow=access.anyone, response=Notification,
            tag="notifications", errors=(404,))
     def ack(self, call: Call, code: str, notification_id: str):
-        return self.notifications.acknowledge(str(call.principal), code, notification_id)
+        return self.notifications.acknowledge(call.actor, code, notification_id)
 
     @route("GET", "/v1/townships/<code>/stream", "The township's feed, live (server-sent "
            "events; resume with Last-Event-ID)", allow=access.anyone, tag="notifications",
            query={"after": "resume after this cursor (as Last-Event-ID does)"})
     def stream(self, call: Call, code: str):
         start = call.request.headers.get("Last-Event-ID") or call.query("after")
-        actor = str(call.principal)
+        actor = call.actor
         # refused, a bad township or cursor: answered now
         self.notifications.read_inbox(actor, code, start, 1)
         feed, keys, token = self.notifications, self.keys, bearer_token(call.request)
@@ -92,31 +92,31 @@ class NotificationsRoutes:
            tag="webhooks", idempotent=True, errors=(404, 409))
     def create_webhook(self, call: Call, code: str):
         return replayable(self.notifications.create_webhook(
-            str(call.principal), code, call.raw_body, call.idempotency_key), "webhook")
+            call.actor, code, call.raw_body, call.idempotency_key), "webhook")
 
     @route("GET", "/v1/townships/<code>/webhooks", "List a township's webhooks",
            allow=access.anyone, response=page_of(Webhook), tag="webhooks")
     def list_webhooks(self, call: Call, code: str):
-        return self.notifications.list_webhooks(str(call.principal), code)
+        return self.notifications.list_webhooks(call.actor, code)
 
     @route("DELETE", "/v1/townships/<code>/webhooks/<webhook_id>", "Remove a webhook",
            allow=access.anyone, status=204, tag="webhooks", errors=(404,))
     def delete_webhook(self, call: Call, code: str, webhook_id: str):
-        self.notifications.delete_webhook(str(call.principal), code, webhook_id)
+        self.notifications.delete_webhook(call.actor, code, webhook_id)
         return Response(status=204)
 
     @route("GET", "/v1/townships/<code>/webhooks/<webhook_id>/deliveries",
            "Every delivery of a webhook, with every attempt", allow=access.anyone,
            response=page_of(WebhookDelivery), tag="webhooks", query=PAGING, errors=(404,))
     def deliveries(self, call: Call, code: str, webhook_id: str):
-        return self.notifications.list_deliveries(str(call.principal), code, webhook_id,
+        return self.notifications.list_deliveries(call.actor, code, webhook_id,
                                                   call.query("after"), call.query("limit"))
 
     @route("POST", "/v1/townships/<code>/webhooks/<webhook_id>/deliveries/<delivery_id>/retry",
            "Send a delivery again now", allow=access.anyone, response=WebhookDelivery,
            tag="webhooks", errors=(404, 409))
     def retry_delivery(self, call: Call, code: str, webhook_id: str, delivery_id: str):
-        return self.notifications.retry_delivery(str(call.principal), code, webhook_id, delivery_id)
+        return self.notifications.retry_delivery(call.actor, code, webhook_id, delivery_id)
 
     # --- operators ---------------------------------------------------------------------------
 

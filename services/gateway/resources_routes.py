@@ -19,10 +19,6 @@ from services.gateway import access
 from services.gateway.http import PAGING, Call, replayable, route
 
 
-def _actor(call: Call) -> str:
-    return str(call.principal)
-
-
 class ResourcesRoutes:
     # --- pools -------------------------------------------------------------------------------
 
@@ -55,39 +51,39 @@ class ResourcesRoutes:
                             f"{COMMITMENT_STATUSES[-1]}", **PAGING})
     def list_commitments(self, call: Call):
         return self.resources.list_commitments(
-            _actor(call), call.query("village"), call.query("department"),
+            call.actor, call.query("village"), call.query("department"),
             call.query("status"), call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/commitments/<commitment_id>", "Read a commitment", allow=access.anyone,
            response=Commitment, tag="resources", errors=(404,))
     def get_commitment(self, call: Call, commitment_id: str):
-        return self.resources.get_commitment(_actor(call), commitment_id)
+        return self.resources.get_commitment(call.actor, commitment_id)
 
     @route("POST", "/v1/commitments/<commitment_id>/deliver",
            "Record a delivery (a smaller quantity gives the rest back to the pool)",
            allow=access.anyone, body=Delivery, response=Commitment, tag="resources",
            errors=(404, 409))
     def deliver(self, call: Call, commitment_id: str):
-        return self.resources.deliver(_actor(call), commitment_id, call.raw_body)
+        return self.resources.deliver(call.actor, commitment_id, call.raw_body)
 
     @route("POST", "/v1/commitments/<commitment_id>/confirm",
            "Confirm a delivery (the township's receipt)", allow=access.anyone,
            response=Commitment, tag="resources", errors=(404, 409))
     def confirm(self, call: Call, commitment_id: str):
-        return self.resources.confirm(_actor(call), commitment_id)
+        return self.resources.confirm(call.actor, commitment_id)
 
     @route("POST", "/v1/commitments/<commitment_id>/cancel",
            "Cancel a commitment before delivery (its reservation goes back to the pool)",
            allow=access.anyone, body=Cancellation, response=Commitment, tag="resources",
            errors=(404, 409))
     def cancel(self, call: Call, commitment_id: str):
-        return self.resources.cancel(_actor(call), commitment_id, call.raw_body)
+        return self.resources.cancel(call.actor, commitment_id, call.raw_body)
 
     @route("GET", "/v1/villages/<code>/resources",
            "What a village has been committed, delivered and confirmed, and by whom",
            allow=access.anyone, response=VillageResources, tag="resources", errors=(404,))
     def village_resources(self, call: Call, code: str):
-        return self.resources.village_resources(_actor(call), code)
+        return self.resources.village_resources(call.actor, code)
 
     # --- needs -------------------------------------------------------------------------------
 
@@ -95,7 +91,7 @@ class ResourcesRoutes:
            body=NeedIn, response=Need, status=201, tag="needs", idempotent=True,
            errors=(404,))
     def raise_need(self, call: Call, code: str):
-        return replayable(self.resources.raise_need(_actor(call), code, call.raw_body,
+        return replayable(self.resources.raise_need(call.actor, code, call.raw_body,
                                                     call.idempotency_key), "need")
 
     @route("GET", "/v1/needs", "Needs, hardest villages first", allow=access.anyone,
@@ -103,11 +99,11 @@ class ResourcesRoutes:
            query={"status": "open (default), covered or unfulfilled",
                   "township": "only this township's", "kind": "only of this kind", **PAGING})
     def list_needs(self, call: Call):
-        return self.resources.list_needs(_actor(call), call.query("status"),
+        return self.resources.list_needs(call.actor, call.query("status"),
                                          call.query("township"), call.query("kind"),
                                          call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/villages/<code>/needs", "A village's needs, whatever their status",
            allow=access.anyone, response=page_of(Need), tag="needs", errors=(404,))
     def village_needs(self, call: Call, code: str):
-        return self.resources.village_needs(_actor(call), code)
+        return self.resources.village_needs(call.actor, code)

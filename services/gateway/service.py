@@ -133,13 +133,13 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
     @route("GET", "/v1/townships", "List townships", allow=access.anyone,
            response=page_of(Township), tag="directory", query=PAGING)
     def list_townships(self, call: Call):
-        return self.assignment.list_townships(str(call.principal), call.query("after"),
+        return self.assignment.list_townships(call.actor, call.query("after"),
                                               call.query("limit"))
 
     @route("GET", "/v1/townships/<code>", "Read a township", allow=access.anyone,
            response=Township, tag="directory", errors=(404,))
     def get_township(self, call: Call, code: str):
-        return self.assignment.get_township(str(call.principal), code)
+        return self.assignment.get_township(call.actor, code)
 
     @route("PUT", "/v1/villages/<code>", "Register or update a village", allow=access.admin_only,
            body=VillageIn, response=Village, tag="directory")
@@ -150,13 +150,13 @@ class GatewayService(ProgrammeRoutes, ResourcesRoutes, NotificationsRoutes):
            response=page_of(Village), tag="directory",
            query={"township": "only this township's villages", **PAGING})
     def list_villages(self, call: Call):
-        return self.assignment.list_villages(str(call.principal), call.query("township"),
+        return self.assignment.list_villages(call.actor, call.query("township"),
                                              call.query("after"), call.query("limit"))
 
     @route("GET", "/v1/villages/<code>", "Read a village", allow=access.anyone, response=Village,
            tag="directory", errors=(404,))
     def get_village(self, call: Call, code: str):
-        return self.assignment.get_village(str(call.principal), code)
+        return self.assignment.get_village(call.actor, code)
 
     @route("PUT", "/v1/departments/<code>", "Register or update a department",
            allow=access.admin_only, body=DepartmentIn, response=Department, tag="directory")
