@@ -7,6 +7,7 @@ import json
 import fakeredis
 import pytest
 
+from services.common.contract.problems import Problem
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import pools, projections
 
@@ -73,3 +74,10 @@ def commitment_body(quantity="10", department="agri", village=V1, **extra) -> di
 def need_body(quantity="40", kind="cement", unit="吨") -> dict:
     return {"kind": kind, "unit": unit, "quantity": quantity, "category": "economy",
             "purpose": "修建花椒晾晒场"}
+
+
+def refusal(call, *args, **kwargs) -> Problem:
+    """The problem a use case raised (fails if it raised none)."""
+    with pytest.raises(Problem) as refused:
+        call(*args, **kwargs)
+    return refused.value

@@ -1,7 +1,6 @@
 """Use cases of commitments: commit (to a village, to a need), deliver, confirm, cancel."""
 import pytest
 
-from services.common.contract.problems import Problem
 from services.resources.use_cases import commitments, needs, pools
 from tests.unit.resources.conftest import (
     ADMIN,
@@ -16,6 +15,7 @@ from tests.unit.resources.conftest import (
     directory,
     events_in,
     need_body,
+    refusal,
 )
 
 
@@ -26,12 +26,6 @@ def commit(store, quantity="10", key=None, **extra):
 
 def pool(store, department="agri"):
     return pools.get_pool(store, directory, department)["items"][0]
-
-
-def refusal(call, *args, **kwargs):
-    with pytest.raises(Problem) as refused:
-        call(*args, **kwargs)
-    return refused.value
 
 
 def test_a_commitment_reserves_from_the_pool_and_is_announced(pooled, redis):

@@ -1,7 +1,6 @@
 """Use cases of villages' needs: raise one, read them hardest first, read a village's."""
 import pytest
 
-from services.common.contract.problems import Problem
 from services.resources.use_cases import commitments, needs, pools
 from tests.unit.resources.conftest import (
     ADMIN,
@@ -19,6 +18,7 @@ from tests.unit.resources.conftest import (
     events_in,
     need_body,
     project,
+    refusal,
 )
 
 
@@ -26,12 +26,6 @@ def raise_need(store, village=V1, quantity="40", actor=None, key=None, **body):
     actor = actor or (OTHER_TOWN if village == V2 else TOWN)
     return needs.raise_need(store, directory, actor, village, need_body(quantity, **body),
                             key)["need"]
-
-
-def refusal(call, *args, **kwargs):
-    with pytest.raises(Problem) as refused:
-        call(*args, **kwargs)
-    return refused.value
 
 
 def test_a_need_is_raised_open_and_announced(store, redis):

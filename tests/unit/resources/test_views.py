@@ -1,7 +1,6 @@
 """Use cases that read commitments: one, a page of them, a village's totals."""
 import pytest
 
-from services.common.contract.problems import Problem
 from services.resources.use_cases import commitments, views
 from tests.unit.resources.conftest import (
     ADMIN,
@@ -16,18 +15,13 @@ from tests.unit.resources.conftest import (
     commitment_body,
     directory,
     project,
+    refusal,
 )
 
 
 def commit(store, quantity="1", **extra):
     return commitments.commit_resources(store, directory,
                                         commitment_body(quantity, **extra))["commitment"]
-
-
-def refusal(call, *args, **kwargs):
-    with pytest.raises(Problem) as refused:
-        call(*args, **kwargs)
-    return refused.value
 
 
 def ids(answer):
