@@ -89,8 +89,9 @@ class Outcome(NamedTuple):
     """A write's answer. `name` is `ok` or `replay` (the Idempotency-Key's first answer), or
     the script's refusal: `reused` (the key came with another body), `not-found`,
     `wrong-status`, `not-active`, `cadre-already-assigned`, `role-taken`; ending a village's
-    last leader answers `ok-leaderless`. `record` is the stored record (for `wrong-status` and
-    `not-active` the one held); `in_the_way` the id of the assignment a conflict is with."""
+    last leader answers `ok-leaderless`. `record` is the stored record (for `wrong-status`, and
+    `not-active` of an end, the one held); `in_the_way` the id of the assignment a conflict is
+    with."""
 
     name: str
     record: dict | None = None
