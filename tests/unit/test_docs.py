@@ -12,7 +12,7 @@ Where each is listed in full (the test compares both ways):
   services/**/*.py, and keys concatenated in services/**/*.lua), compared as patterns:
   `resources:{dept:<code>}:pool:<kind>` is `resources:{dept:<>}:pool:<>`.
 Everywhere else in the docs (README.md and docs/*.md), each endpoint, event type, exchange or
-queue, environment variable and Redis key named in `code` must exist.
+queue, environment variable, Redis key and file of the repository named in `code` must exist.
 """
 from __future__ import annotations
 
@@ -376,6 +376,18 @@ def test_every_key_the_docs_name_is_one_the_code_builds(keys_in_code):
              if KEY_SPAN.fullmatch(span) and ELLIPSIS not in span and ":" in span}
     assert sorted((doc, key) for doc, key in named
                   if not any(re.fullmatch(as_regex(code), key) for code in keys_in_code)) == []
+
+
+# --- files the docs name ----------------------------------------------------------------------
+
+FILE_PATH = re.compile(r"(?:services|tests|scripts|bench|examples|deploy|docs)/[\w./-]*\w")
+
+
+def test_every_file_the_docs_name_exists():
+    """`services/notifications/domain.py` in a doc is a file of this repository."""
+    named = {(doc, path) for doc, span in all_spans() for path in FILE_PATH.findall(span)
+             if ELLIPSIS not in span and "<" not in span and "*" not in span}
+    assert sorted((doc, path) for doc, path in named if not (ROOT / path).exists()) == []
 
 
 # --- links between the docs --------------------------------------------------------------------
