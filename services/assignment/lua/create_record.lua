@@ -3,7 +3,7 @@
 -- KEYS: 1 records hash, 2 idempotency key, 3 outbox, 4.. index sorted sets
 -- ARGV: 1 id, 2 record JSON, 3 event JSON ('' for none), 4 score, 5-7 the request
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[2], ARGV[5], ARGV[6], ARGV[7])
+local earlier = earlier_answer(KEYS[2], ARGV[5], ARGV[7])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', redis.call('HGET', KEYS[1], earlier['id'])} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

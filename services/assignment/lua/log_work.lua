@@ -6,7 +6,7 @@
 -- ARGV: 1 assignment id, 2 log id, 3 log JSON, 4 date, 5 task, 6 households, 7 event JSON,
 --       8 score, 9-11 the request
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[8], ARGV[9], ARGV[10], ARGV[11])
+local earlier = earlier_answer(KEYS[8], ARGV[9], ARGV[11])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', redis.call('HGET', KEYS[3], earlier['id'])} end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'not-active'} end

@@ -7,7 +7,7 @@
 -- ARGV: 1 id, 2 assignment JSON, 3 role, 4 starts_on, 5 ends_on, 6 event JSON, 7 score,
 --       8-10 the request
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[6], ARGV[8], ARGV[9], ARGV[10])
+local earlier = earlier_answer(KEYS[6], ARGV[8], ARGV[10])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', redis.call('HGET', KEYS[1], earlier['id'])} end
 local function overlapping(other)

@@ -4,7 +4,7 @@
 -- ARGV: 1 webhook id, 2 webhook JSON, 3 township code, 4 the township's key prefix (its
 --       webhooks' health hashes live under it), 5-7 the request
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
+local earlier = earlier_answer(KEYS[3], ARGV[5], ARGV[7])
 if earlier == 'reused' then return {'reused'} end
 if earlier then
     local held = redis.call('HGET', KEYS[1], earlier['id'])

@@ -6,7 +6,7 @@
 -- Numbers become strings only through string.format('%d'): tostring() and cjson round to 14
 -- significant digits.
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[3], ARGV[5], ARGV[6], ARGV[7])
+local earlier = earlier_answer(KEYS[3], ARGV[5], ARGV[7])
 if earlier == 'reused' then return {'reused'} end
 if earlier then
     return {'replay', earlier['unit'], earlier['pooled'], earlier['reserved'], earlier['delivered']}

@@ -10,7 +10,7 @@
 -- A refusal for want of stock answers the pool's counters as stored (pooled, reserved,
 -- delivered); what is available of them is domain.PoolBalance.available.
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[5], ARGV[6], ARGV[7], ARGV[8])
+local earlier = earlier_answer(KEYS[5], ARGV[6], ARGV[8])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', redis.call('HGET', KEYS[2], earlier['id'])} end
 local unit = redis.call('HGET', KEYS[1], 'unit')

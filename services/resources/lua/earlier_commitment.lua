@@ -5,7 +5,7 @@
 -- KEYS: 1 idempotency key, 2 commitments hash
 -- ARGV: 1-3 the request
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+local earlier = earlier_answer(KEYS[1], ARGV[1], ARGV[3])
 if earlier == 'reused' then return {'reused'} end
 if earlier then
     local held = redis.call('HGET', KEYS[2], earlier['id'])

@@ -6,7 +6,7 @@
 -- ARGV: 1 need id, 2 need JSON, 3 requested (hundredths), 4 event JSON, 5-7 the request,
 --       8 score
 --! include idempotent_requests
-local earlier = earlier_answer(KEYS[4], ARGV[5], ARGV[6], ARGV[7])
+local earlier = earlier_answer(KEYS[4], ARGV[5], ARGV[7])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', earlier['id']} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
