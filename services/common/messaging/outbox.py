@@ -22,7 +22,7 @@ from services.common.messaging import background
 from services.common.messaging.background import BackgroundLoop
 from services.common.messaging.topology import EVENTS
 from services.common.storage.redis_store import connect
-from services.common.storage.scripts import ScriptPipeline
+from services.common.storage.scripts import ScriptPipeline, load_script
 
 log = logging.getLogger(__name__)
 
@@ -33,33 +33,6 @@ FULL_LOOK = 1.0  # seconds between looks at every outbox (another replica's, a d
 LOCK_TTL_MS = 10_000
 LOCK_CHECK = 2.0  # seconds a relay trusts that it still holds the lock
 
-# Remove the first `n` entries only while this relay still holds the lock (with the lock lost,
-# another relay may already have removed them), and only if the n-th is still the last one
-# published (ARGV[4], its SHA-1): a trim sent twice (the client retries a pipeline whose
-# replies a broken connection lost) would otherwise drop n entries never published.
-_TRIM_IF_OWNER = """
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
-local last = redis.call('LINDEX', KEYS[1], tonumber(ARGV[2]) - 1)
-if last and redis.sha1hex(last) == ARGV[4] then
-    redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
-    return 1
-end
-return 0
-"""
-
-# Take the lock if it is free, or keep it if this relay holds it: one round trip.
-_TAKE_OR_KEEP = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-    return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-end
-if not holder then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
-    return 1
-end
-return 0
-"""
 
 def outbox_key(service: str) -> str:
     return f"{service}:outbox"
@@ -209,8 +182,8 @@ class OutboxRelay(BackgroundLoop):
         settings = settings_of(self.container)
         self.redis = connect(settings.redis_url)
         self.publisher = OutboxPublisher(settings.amqp_uri)
-        self.trim = self.redis.register_script(_TRIM_IF_OWNER)
-        self.take_or_keep = self.redis.register_script(_TAKE_OR_KEEP)
+        self.trim = load_script(self.redis, "services.common.messaging", "trim_if_owner")
+        self.take_or_keep = load_script(self.redis, "services.common.messaging", "take_or_keep")
 
     def step(self) -> bool:
         # let the workers that are ready run first: what they store joins this batch instead

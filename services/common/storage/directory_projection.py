@@ -20,28 +20,13 @@ from cachetools import TTLCache
 
 from services.common.contract.events import Envelope
 from services.common.storage.processed_events import PROCESSED_TTL, processed_key
+from services.common.storage.scripts import load_script
 
 KINDS = {
     "assignment.township_registered": "township",
     "assignment.village_registered": "village",
     "assignment.department_registered": "department",
 }
-
-# Store the record only if it is newer than the one held: projections receive events out of order.
-_UPSERT_IF_NEWER = """
-local held = redis.call('HGET', KEYS[1], ARGV[1])
-if held then
-    local revision = cjson.decode(held)['revision']
-    if revision and revision >= tonumber(ARGV[3]) then
-        redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
-        return 0
-    end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
-return 1
-"""
-
 
 CACHE_SECONDS = 5
 CACHE_SIZE = 50_000  # a province: 1,500 townships and 17,000 villages, with room to spare
@@ -51,7 +36,8 @@ class DirectoryProjection:
     def __init__(self, client: redis.Redis, service: str):
         self.redis = client
         self.service = service
-        self._upsert = client.register_script(_UPSERT_IF_NEWER)
+        # lua/upsert_if_newer.lua: a record only replaces an older revision
+        self._upsert = load_script(client, "services.common.storage", "upsert_if_newer")
         # only records found: a miss is asked again (a village registered a moment ago)
         self._found: TTLCache = TTLCache(CACHE_SIZE, CACHE_SECONDS)
 
