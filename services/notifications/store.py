@@ -67,24 +67,24 @@ def township_slot(code: str) -> str:
 
 
 def _health_key(slot: str, webhook_id: str) -> str:
+    """What deliveries learned about a webhook (lua/webhook_health.lua lays it over the
+    webhook's record)."""
     return f"{slot}:webhook:{webhook_id}:health"
+
+
+def _health_key_around(slot: str) -> list[str]:
+    """A webhook's health key before and after its id, for the scripts that find the id
+    themselves (no slot or webhook id holds a `|`)."""
+    return _health_key(slot, "|").split("|")
 
 
 def _attempts_key(slot: str, delivery_id: str) -> str:
     return f"{slot}:delivery:{delivery_id}:attempts"
 
 
-def with_health(webhook: dict, health: dict) -> dict:
-    """A webhook's record is written once; what deliveries learn about it is kept apart, field
-    by field, so concurrent attempts never overwrite each other's findings."""
-    merged = {**webhook, **health}
-    merged["consecutive_failures"] = int(health.get("consecutive_failures", 0))
-    return merged
-
-
 def due_member(township_code: str, delivery_id: str, webhook_id: str) -> str:
     """A due delivery, named with its webhook so the claim can keep to each webhook's share
-    without reading the delivery."""
+    without reading the delivery (lua/claim_due.lua reads the webhook id out of it)."""
     return f"{township_code}|{delivery_id}|{webhook_id}"
 
 
@@ -93,6 +93,12 @@ class Claim(NamedTuple):
     delivery_id: str
     webhook_id: str  # "" for a delivery queued before due members named their webhook
     member: str  # as it stands in the due queue
+
+    @classmethod
+    def of(cls, member: str) -> Claim:
+        """The claim of a member as due_member makes it (or made it, without the webhook)."""
+        township, delivery_id, *webhook = member.split("|")
+        return cls(township, delivery_id, "".join(webhook), member)
 
 
 class AttemptContext(NamedTuple):
@@ -119,10 +125,6 @@ class Retry(NamedTuple):
     outcome: str
     delivery: dict | None = None
     reason: str | None = None
-
-
-def _pairs(flat: list) -> dict:
-    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _now_ms() -> int:
@@ -157,7 +159,8 @@ class NotificationsStore:
         slot = township_slot(township)
         outbox = register_outbox(self.redis, SERVICE, f"{slot}:outbox")
         triples = [value for d in deliveries
-                   for value in (d["id"], json.dumps(d), d["webhook_id"])]
+                   for value in (d["id"], json.dumps(d),
+                                 due_member(township, d["id"], d["webhook_id"]))]
         seq = self._deliver(
             keys=[ID_INDEX, f"{slot}:seq", f"{slot}:items", f"{slot}:order",
                   f"{slot}:unacked", outbox, f"{slot}:deliveries", DUE_DELIVERIES, TOWNSHIPS,
@@ -219,11 +222,11 @@ class NotificationsStore:
     # --- webhooks ----------------------------------------------------------------------------
 
     def webhooks(self, township_code: str) -> list[dict]:
-        """A township's webhooks, each with its health, oldest first (one round trip)."""
+        """A township's webhooks as they stand (with their health), oldest first (one round
+        trip)."""
         slot = township_slot(township_code)
-        found = self._webhooks(keys=[f"{slot}:webhooks"], args=[slot])
-        hooks = (with_health(json.loads(raw), _pairs(health)) for raw, health in found)
-        return sorted(hooks, key=lambda w: w["created_at"])
+        found = self._webhooks(keys=[f"{slot}:webhooks"], args=_health_key_around(slot))
+        return sorted((json.loads(raw) for raw in found), key=lambda w: w["created_at"])
 
     def save_webhook(self, township_code: str, webhook: dict, request: IdempotentRequest,
                      scope: str) -> Saved:
@@ -232,13 +235,13 @@ class NotificationsStore:
         slot = township_slot(township_code)
         outcome, *found = self._save_webhook(
             keys=[f"{slot}:webhooks", TOWNSHIPS, request.redis_key(slot, f"webhook:{scope}")],
-            args=[webhook["id"], json.dumps(webhook, ensure_ascii=False), township_code, slot,
-                  *request.args()])
+            args=[webhook["id"], json.dumps(webhook, ensure_ascii=False), township_code,
+                  *_health_key_around(slot), *request.args()])
         if outcome == "reused":
             return Saved(outcome)
         if outcome == "gone":
             return Saved(outcome, webhook_id=found[0])
-        stored = with_health(json.loads(found[0]), _pairs(found[1]))
+        stored = json.loads(found[0])
         return Saved(outcome, stored, stored["id"])
 
     def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
@@ -278,26 +281,20 @@ class NotificationsStore:
                 for value in (webhook_id, count)]
         members = self._claim_due(keys=[DUE_DELIVERIES], args=[
             _now_ms(), lease_ms, limit, per_webhook, CLAIM_LOOK, SKIPPED_WAIT_MS, *busy])
-        claims = []
-        for member in members:
-            township, delivery_id, *webhook = member.split("|")
-            claims.append(Claim(township, delivery_id, "".join(webhook), member))
-        return claims
+        return [Claim.of(member) for member in members]
 
     def attempt_context(self, township_code: str, delivery_id: str) -> AttemptContext | None:
-        """The delivery, its webhook (with health) and its notification, in one round trip."""
+        """The delivery, its webhook as it stands (with its health) and its notification, in
+        one round trip."""
         slot = township_slot(township_code)
         found = self._attempt_context(
             keys=[f"{slot}:deliveries", f"{slot}:webhooks", ID_INDEX, f"{slot}:items"],
-            args=[delivery_id, slot])
+            args=[delivery_id, *_health_key_around(slot)])
         if not found:
             return None
-        raw_delivery, raw_webhook, health, item = found
-        webhook = None
-        if raw_webhook:
-            webhook = with_health(json.loads(raw_webhook), {
-                key.decode(): value.decode() for key, value in _pairs(health).items()})
-        return AttemptContext(json.loads(raw_delivery), webhook, unpack(item) if item else None)
+        delivery, webhook, item = found
+        return AttemptContext(json.loads(delivery), json.loads(webhook) if webhook else None,
+                              unpack(item) if item else None)
 
     def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
                        next_due_ms: int | None, verdict: str = "", webhook_note: str = "",

@@ -65,6 +65,7 @@ def test_deliver(store, redis_client, case, first, again, stored):
     assert len(items) == stored, case
     assert redis_client.llen(f"{SLOT}:outbox") == stored
     assert redis_client.zcard(DUE_DELIVERIES) == stored
+    assert redis_client.zscore(DUE_DELIVERIES, due_member(T, "dlv_whk_1_1", "whk_1"))
     assert redis_client.zcard(f"{SLOT}:unacked") == stored
     assert store.townships() == [T]
 
@@ -123,20 +124,31 @@ def test_ack(store, redis_client, case, township, notification_id, acked_by):
 
 # --- webhooks.lua ----------------------------------------------------------------------------
 
+DISABLED = {"status": "disabled", "disabled_reason": "the receiver answered 410 Gone"}
+
+
 @pytest.mark.parametrize("case, hooks, health, expected", [
     ("none", [], {}, []),
-    ("each with its health, oldest first",
+    ("each as it stands (its health over its record), oldest first",
      [webhook("whk_2") | {"created_at": "2026-11-27T00:00:00.000Z"}, webhook("whk_1")],
-     {"whk_2": {"consecutive_failures": "3", "status": "disabled"}},
-     [("whk_1", "active", 0), ("whk_2", "disabled", 3)]),
+     {"whk_2": {"consecutive_failures": "3", "last_error": "HTTP 500"} | DISABLED},
+     [("whk_1", "active", 0, None, None),
+      ("whk_2", "disabled", 3, "HTTP 500", DISABLED["disabled_reason"])]),
+    ("a record written disabled, with no health (stored before health was kept apart)",
+     [webhook("whk_1") | DISABLED], {}, [("whk_1", "disabled", 0, None,
+                                         DISABLED["disabled_reason"])]),
+    ("failures in a row are the health's count, not the record's",
+     [webhook("whk_1") | {"consecutive_failures": 5}], {}, [("whk_1", "active", 0, None, None)]),
 ])
 def test_webhooks(store, redis_client, case, hooks, health, expected):
     for hook in hooks:
         save(store, hook)
     for webhook_id, fields in health.items():
         redis_client.hset(f"{SLOT}:webhook:{webhook_id}:health", mapping=fields)
-    found = [(w["id"], w["status"], w["consecutive_failures"]) for w in store.webhooks(T)]
+    found = [(w["id"], w["status"], w["consecutive_failures"], w.get("last_error"),
+              w.get("disabled_reason")) for w in store.webhooks(T)]
     assert found == expected, case
+    assert {w["url"] for w in store.webhooks(T)} == {h["url"] for h in hooks}  # the record's
 
 
 # --- save_webhook.lua ------------------------------------------------------------------------
@@ -159,6 +171,8 @@ def test_save_webhook(store, redis_client, case, key, body, scope, outcome, stor
     assert first.outcome == "created"
     if outcome == "gone":
         store.delete_webhook(T, "whk_first")
+    health = {"consecutive_failures": 2, "last_error": "HTTP 500"}  # what attempts learned
+    redis_client.hset(f"{SLOT}:webhook:whk_first:health", mapping=health)
 
     saved = save(store, webhook("whk_second"), key=key, body=body, scope=scope)
 
@@ -166,8 +180,10 @@ def test_save_webhook(store, redis_client, case, key, body, scope, outcome, stor
     assert len(store.webhooks(T)) == stored
     assert {"created": "whk_second", "replayed": "whk_first", "gone": "whk_first",
             "reused": None}[outcome] == saved.webhook_id
-    if outcome in ("created", "replayed"):
-        assert saved.webhook == {**webhook(saved.webhook_id), "consecutive_failures": 0}
+    if outcome == "created":
+        assert saved.webhook == webhook("whk_second")
+    if outcome == "replayed":  # as it stands now
+        assert saved.webhook == {**webhook("whk_first"), **health}
     # the first answer is kept under its key with the one TTL
     assert json.loads(redis_client.get(remembered))["id"] == "whk_first"
     assert 0 < redis_client.ttl(remembered) <= ANSWER_KEPT_SECONDS
@@ -226,17 +242,21 @@ def test_a_busy_webhooks_queue_never_hides_another_townships_delivery(store):
 # --- attempt_context.lua ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, remove, expected", [
-    ("everything", None, ("dlv_whk_1_0", "https://t.example/h", 2, True)),
-    ("the webhook was removed", "webhook", ("dlv_whk_1_0", None, None, True)),
+    ("everything", None, ("dlv_whk_1_0", "https://t.example/h", 2, "active", True)),
+    ("the webhook was disabled by an attempt", "status", ("dlv_whk_1_0", "https://t.example/h",
+                                                          2, "disabled", True)),
+    ("the webhook was removed", "webhook", ("dlv_whk_1_0", None, None, None, True)),
     ("the notification is not stored", "notification", ("dlv_whk_1_0", "https://t.example/h",
-                                                        2, False)),
+                                                        2, "active", False)),
     ("no such delivery", "delivery", None),
 ])
 def test_attempt_context(store, redis_client, case, remove, expected):
     save(store, webhook("whk_1"))
     queue(store, "whk_1", 1)
     redis_client.hset(f"{SLOT}:webhook:whk_1:health", "consecutive_failures", 2)
-    if remove == "webhook":
+    if remove == "status":
+        redis_client.hset(f"{SLOT}:webhook:whk_1:health", mapping=DISABLED)
+    elif remove == "webhook":
         store.delete_webhook(T, "whk_1")
     elif remove == "notification":
         redis_client.delete(f"{SLOT}:items")
@@ -248,9 +268,8 @@ def test_attempt_context(store, redis_client, case, remove, expected):
         assert context is None, case
         return
     hook = context.webhook
-    assert (context.delivery["id"], hook and hook["url"],
-            hook and hook["consecutive_failures"], context.notification is not None) == \
-        expected, case
+    assert (context.delivery["id"], hook and hook["url"], hook and hook["consecutive_failures"],
+            hook and hook["status"], context.notification is not None) == expected, case
     if context.notification:
         assert context.notification == {"id": "ntf_610581100_whk_1_0", "township_code": T,
                                         "title_zh": "东村whk_1_0"}
@@ -306,25 +325,28 @@ def test_an_attempt_claimed_under_an_older_member_leaves_no_trace_of_it(store, r
 # --- retry_delivery.lua ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, webhook_id, delivery_id, status, disabled, outcome", [
-    ("a finished delivery is due again", "whk_1", "dlv_whk_1_0", "exhausted", False, "ok"),
-    ("one waiting already", "whk_1", "dlv_whk_1_0", "pending", False, "pending"),
-    ("its webhook is disabled", "whk_1", "dlv_whk_1_0", "exhausted", True,
+    ("a finished delivery is due again", "whk_1", "dlv_whk_1_0", "exhausted", None, "ok"),
+    ("one waiting already", "whk_1", "dlv_whk_1_0", "pending", None, "pending"),
+    ("its webhook is disabled", "whk_1", "dlv_whk_1_0", "exhausted", "health",
      "webhook-disabled"),
-    ("no such webhook", "whk_none", "dlv_whk_1_0", "exhausted", False, "no-webhook"),
-    ("no such delivery", "whk_1", "dlv_none", "exhausted", False, "no-delivery"),
-    ("another webhook's delivery", "whk_2", "dlv_whk_1_0", "exhausted", False,
+    ("its webhook's record says disabled (stored before health was kept apart)", "whk_1",
+     "dlv_whk_1_0", "exhausted", "record", "webhook-disabled"),
+    ("no such webhook", "whk_none", "dlv_whk_1_0", "exhausted", None, "no-webhook"),
+    ("no such delivery", "whk_1", "dlv_none", "exhausted", None, "no-delivery"),
+    ("another webhook's delivery", "whk_2", "dlv_whk_1_0", "exhausted", None,
      "no-delivery"),
 ])
 def test_retry_delivery(store, redis_client, case, webhook_id, delivery_id, status, disabled,
                         outcome):
-    save(store, webhook("whk_1"))
+    save(store, webhook("whk_1") | ({"status": "disabled", "disabled_reason": "410 Gone"}
+                                    if disabled == "record" else {}))
     save(store, webhook("whk_2"))
     queue(store, "whk_1", 1)
     finished = json.loads(redis_client.hget(f"{SLOT}:deliveries", "dlv_whk_1_0")) | {
         "status": status, "attempts_made": 4}
     store.record_attempt(T, finished, {"at": AT, "error": "HTTP 500"},
                          None if status != "pending" else 10 ** 13)
-    if disabled:
+    if disabled == "health":
         redis_client.hset(f"{SLOT}:webhook:whk_1:health",
                           mapping={"status": "disabled", "disabled_reason": "410 Gone"})
     before = redis_client.hget(f"{SLOT}:deliveries", "dlv_whk_1_0")

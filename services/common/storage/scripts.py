@@ -7,14 +7,22 @@ import redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
-# A script's line `--! include <library>` is replaced by services/common/storage/lua/<library>.lua:
-# a rule several scripts apply is written once, and each script stays one atomic call.
+# A script's line `--! include <library>` is replaced by <library>.lua of the script's own lua/
+# folder (a rule of one service), else of services/common/storage/lua (a rule every service
+# applies): a rule several scripts apply is written once, and each script stays one atomic call.
 INCLUDE = re.compile(r"^--! include (\w+)$", re.M)
 
 
 def script_source(package: str, name: str) -> str:
+    """The script `<package>/lua/<name>.lua` with its includes in place."""
     source = package_files.files(package).joinpath("lua", f"{name}.lua").read_text()
-    return INCLUDE.sub(lambda m: script_source(__package__, m.group(1)), source)
+    return INCLUDE.sub(lambda m: script_source(_library_home(package, m.group(1)), m.group(1)),
+                       source)
+
+
+def _library_home(package: str, library: str) -> str:
+    own = package_files.files(package).joinpath("lua", f"{library}.lua").is_file()
+    return package if own else __package__
 
 
 def load_script(client: redis.Redis, package: str, name: str):

@@ -6,7 +6,8 @@
 -- rest it passed by go back ARGV[6] ms, so the next look reaches past them: a receiver with a
 -- long queue never hides other townships' deliveries. (A look that claimed something moves
 -- the queue on by itself.)
--- KEYS: 1 due deliveries (zset by time; member township|delivery|webhook)
+-- KEYS: 1 due deliveries (zset by time; members as the store's due_member makes them,
+--       township|delivery|webhook: this script reads the webhook id out of them)
 -- ARGV: 1 now (ms), 2 lease (ms), 3 how many, 4 attempts per webhook, 5 look at most,
 --       6 put back (ms), 7.. pairs of webhook id and its attempts in flight
 local now, want, cap = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])

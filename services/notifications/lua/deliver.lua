@@ -7,7 +7,7 @@
 --       8 due deliveries (zset by time), 9 townships with notifications, 10 the township's
 --       deliveries in the order they were made
 -- ARGV: 1 notification id, 2 township code, 3 notification JSON, 4 outbox entry, 5 now (ms),
---       6.. triples of delivery id, delivery JSON and webhook id
+--       6.. triples of delivery id, delivery JSON and its member in the due queue
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. seq)
@@ -19,6 +19,6 @@ redis.call('RPUSH', KEYS[6], ARGV[4])
 for i = 6, #ARGV, 3 do
     redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 1])
     redis.call('ZADD', KEYS[10], ARGV[5], ARGV[i])
-    redis.call('ZADD', KEYS[8], ARGV[5], ARGV[2] .. '|' .. ARGV[i] .. '|' .. ARGV[i + 2])
+    redis.call('ZADD', KEYS[8], ARGV[5], ARGV[i + 2])
 end
 return seq

@@ -6,15 +6,16 @@
 -- ARGV: 1 webhook id, 2 delivery id, 3 its member in the due queue, 4 now (ms), 5 now (RFC 3339)
 -- Returns {outcome, ...}: {'no-webhook'}, {'no-delivery'}, {'webhook-disabled', reason},
 -- {'pending'}, or {'ok', delivery JSON, attempts}.
-local webhook = redis.call('HGET', KEYS[1], ARGV[1])
-if not webhook then return {'no-webhook'} end
+--! include webhook_health
+local record = redis.call('HGET', KEYS[1], ARGV[1])
+if not record then return {'no-webhook'} end
 local raw = redis.call('HGET', KEYS[2], ARGV[2])
 if not raw then return {'no-delivery'} end
 local delivery = cjson.decode(raw)
 if delivery['webhook_id'] ~= ARGV[1] then return {'no-delivery'} end
-local record = cjson.decode(webhook)
-if (redis.call('HGET', KEYS[5], 'status') or record['status']) ~= 'active' then
-    local reason = redis.call('HGET', KEYS[5], 'disabled_reason') or record['disabled_reason']
+local webhook = webhook_as_it_stands(record, KEYS[5])
+if webhook['status'] ~= 'active' then
+    local reason = webhook['disabled_reason']
     return {'webhook-disabled', type(reason) == 'string' and reason or ''}
 end
 if delivery['status'] == 'pending' then return {'pending'} end
