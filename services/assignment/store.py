@@ -1,23 +1,24 @@
 """The assignment service's atomic store: its Redis keys and its five Lua scripts.
 
 Every write stores its event in the outbox in the same step. A write answers an `Outcome`
-(what happened, and the record it concerns); the use cases turn a refusal into a problem. The
-rules that span records (one active assignment per cadre at a time, one leader and one first
-secretary per village, work only on an active assignment, a status only moves forward, an
-Idempotency-Key's first answer) are the scripts' own: nothing here says them again.
+(`services/common/storage/outcomes.py`: what happened, the record it concerns, the id of the
+assignment in the way); the use cases turn a refusal into a problem. The rules that span
+records (one active assignment per cadre at a time, one leader and one first secretary per
+village, work only on an active assignment, a status only moves forward, an Idempotency-Key's
+first answer) are the scripts' own: nothing here says them again.
 """
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
 import redis
 
 from services.common.contract.events import Envelope, utc_now
 from services.common.messaging.outbox import outbox_key, serialize, wake_relay
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.outcomes import OK, Outcome
 from services.common.storage.scripts import load_script
 
 SERVICE = "assignment"
@@ -85,34 +86,18 @@ def summary_keys(kind: str, key: str) -> tuple[str, str]:
     return f"assignment:{kind}:{key}:work", f"assignment:{kind}:{key}:work-days"
 
 
-class Outcome(NamedTuple):
-    """A write's answer. `name` is `ok` or `replay` (the Idempotency-Key's first answer), or
-    the script's refusal: `reused` (the key came with another body), `not-found`,
-    `wrong-status`, `not-active`, `cadre-already-assigned`, `role-taken`; ending a village's
-    last leader answers `ok-leaderless`. `record` is the stored record (for `wrong-status`, and
-    `not-active` of an end, the one held); `in_the_way` the id of the assignment a conflict is
-    with."""
-
-    name: str
-    record: dict | None = None
-    in_the_way: str | None = None
-
-    @property
-    def replayed(self) -> bool:
-        return self.name == "replay"
-
-
 Page = tuple[list[dict], str | None]  # records, and the cursor of the next page (or None)
 
 
 def _answer(reply: list) -> Outcome:
-    """A script's reply `{name}`, `{name, record JSON}` or `{name, id in the way}`."""
+    """A script's reply `{name}`, `{name, record JSON}` or `{name, id of the assignment in the
+    way}` (the outcome's detail)."""
     name, *rest = reply
     if not rest:
         return Outcome(name)
     if rest[0].startswith("{"):
         return Outcome(name, json.loads(rest[0]))
-    return Outcome(name, in_the_way=rest[0])
+    return Outcome(name, detail=rest[0])
 
 
 def _now_score() -> int:
@@ -134,7 +119,7 @@ class AssignmentStore:
 
     def _wrote(self, outcome: Outcome, announced: bool = True) -> Outcome:
         """Tell the relay when a write put an event in the outbox."""
-        if announced and outcome.name in ("ok", "ok-leaderless"):
+        if announced and outcome.name in (OK, "ok-leaderless"):
             wake_relay(SERVICE, OUTBOX)
         return outcome
 

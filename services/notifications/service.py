@@ -25,6 +25,10 @@ class NotificationsService:
     dispatcher: WebhookDispatcher = WebhookDispatcher()
     assignment = BoundedRpcProxy("assignment")
 
+    def directory_entry(self, kind: str, code: str) -> dict | None:
+        """A township, village or department: this service's projection, else the owner's."""
+        return self.store.directory.resolve(kind, code, self.assignment.directory_entry)
+
     @rpc
     def health(self) -> str:
         self.store.redis.ping()
@@ -38,10 +42,7 @@ class NotificationsService:
 
     @subscribe("notifications.township-feed")
     def on_township_event(self, body: dict) -> None:
-        feed.notify_township(self.store, self._directory_record, body)
-
-    def _directory_record(self, kind: str, code: str) -> dict | None:
-        return self.store.directory.resolve(kind, code, self.assignment.directory_entry)
+        feed.notify_township(self.store, self.directory_entry, body)
 
     # --- inbox -------------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Townships' feeds in Redis: inboxes, receipts, webhooks and their deliveries.
 
 Every write that spans keys is one script of `lua/`, which owns its invariant; the methods
-answer outcomes (`Saved`, `Retry`, None for "no such thing"), never problems: the use cases
-decide what an outcome means to the caller.
+answer outcomes (an `Outcome`, services/common/storage/outcomes.py; a read None for "no such
+thing"), never problems: the use cases decide what an outcome means to the caller.
 
 Each township's notifications are numbered by a per-township sequence. That number is the
 list cursor and the stream's event id, so order is stable and resuming never skips. A
@@ -22,6 +22,7 @@ from services.common.messaging import background
 from services.common.messaging.outbox import register_outbox, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.outcomes import OK, REPLAY, Outcome
 from services.common.storage.scripts import load_script
 
 SERVICE = "notifications"
@@ -107,26 +108,6 @@ class AttemptContext(NamedTuple):
     notification: dict | None
 
 
-class Saved(NamedTuple):
-    """What storing a webhook came to: `created`; `replayed` (this Idempotency-Key made
-    `webhook` before); `reused` (the key came with another body); `gone` (the webhook the key
-    made, `webhook_id`, was removed since)."""
-
-    outcome: str
-    webhook: dict | None = None
-    webhook_id: str | None = None
-
-
-class Retry(NamedTuple):
-    """What a manual retry came to: `ok` (`delivery`, with its attempts, is due now);
-    `no-webhook`, `no-delivery` (none of this webhook), `webhook-disabled` (`reason`) or
-    `pending` (it already waits for an attempt)."""
-
-    outcome: str
-    delivery: dict | None = None
-    reason: str | None = None
-
-
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -201,17 +182,18 @@ class NotificationsStore:
                 items.append(_with_receipt(unpack(raw), seq, ack))
         return items
 
-    def ack(self, township_code: str, notification_id: str, receipt: dict) -> dict | None:
-        """Sign for a notification once (`receipt`: acked_at and acked_by): the notification
-        with its first receipt, or None when the township has no such notification."""
+    def ack(self, township_code: str, notification_id: str, receipt: dict) -> Outcome:
+        """Sign for a notification once (`receipt`: acked_at and acked_by): 'ok' with the
+        notification and its first receipt, or 'not-found' (the township has no such
+        notification)."""
         slot = township_slot(township_code)
         outcome, *found = self._ack(
             keys=[ID_INDEX, f"{slot}:acks", f"{slot}:unacked", f"{slot}:items"],
             args=[notification_id, township_code, json.dumps(receipt)])
-        if outcome != b"ok":
-            return None
+        if outcome.decode() != OK:
+            return Outcome(outcome.decode())
         seq, ack, item = found
-        return _with_receipt(unpack(item), seq.decode(), ack)
+        return Outcome(OK, _with_receipt(unpack(item), seq.decode(), ack))
 
     def unacked_count(self, township_code: str) -> int:
         return self.redis.zcard(f"{township_slot(township_code)}:unacked")
@@ -229,20 +211,19 @@ class NotificationsStore:
         return sorted((json.loads(raw) for raw in found), key=lambda w: w["created_at"])
 
     def save_webhook(self, township_code: str, webhook: dict, request: IdempotentRequest,
-                     scope: str) -> Saved:
+                     scope: str) -> Outcome:
         """Store a new webhook, or find the one `request`'s Idempotency-Key made (`scope`:
-        whose keys these are)."""
+        whose keys these are): 'ok' or 'replay' with the webhook as it stands; 'reused' (the
+        key came with another body); 'gone' with the id of the webhook the key made, removed
+        since."""
         slot = township_slot(township_code)
         outcome, *found = self._save_webhook(
             keys=[f"{slot}:webhooks", TOWNSHIPS, request.redis_key(slot, f"webhook:{scope}")],
             args=[webhook["id"], json.dumps(webhook, ensure_ascii=False), township_code,
                   *_health_key_around(slot), *request.args()])
-        if outcome == "reused":
-            return Saved(outcome)
-        if outcome == "gone":
-            return Saved(outcome, webhook_id=found[0])
-        stored = json.loads(found[0])
-        return Saved(outcome, stored, stored["id"])
+        if outcome in (OK, REPLAY):
+            return Outcome(outcome, json.loads(found[0]))
+        return Outcome(outcome, detail=found[0] if found else None)
 
     def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
         return bool(self.redis.hdel(f"{township_slot(township_code)}:webhooks", webhook_id))
@@ -312,8 +293,11 @@ class NotificationsStore:
                   claimed_as, "" if next_due_ms is None else next_due_ms, verdict,
                   attempt["at"], webhook_note])
 
-    def retry(self, township_code: str, webhook_id: str, delivery_id: str, now: str) -> Retry:
-        """Make a finished delivery due again now (`now`: its next_attempt_at)."""
+    def retry(self, township_code: str, webhook_id: str, delivery_id: str,
+              now: str) -> Outcome:
+        """Make a finished delivery due again now (`now`: its next_attempt_at): 'ok' with the
+        delivery and its attempts; 'no-webhook', 'no-delivery' (none of this webhook),
+        'webhook-disabled' with why (or None), 'pending' (it already waits for an attempt)."""
         slot = township_slot(township_code)
         outcome, *found = self._retry_delivery(
             keys=[f"{slot}:webhooks", f"{slot}:deliveries", DUE_DELIVERIES,
@@ -321,12 +305,12 @@ class NotificationsStore:
             args=[webhook_id, delivery_id, due_member(township_code, delivery_id, webhook_id),
                   _now_ms(), now])
         if outcome == "webhook-disabled":
-            return Retry(outcome, reason=found[0] or None)
-        if outcome != "ok":
-            return Retry(outcome)
+            return Outcome(outcome, detail=found[0] or None)
+        if outcome != OK:
+            return Outcome(outcome)
         raw, attempts = found
-        return Retry(outcome, {**json.loads(raw),
-                               "attempts": [json.loads(a) for a in attempts]})
+        return Outcome(outcome, {**json.loads(raw),
+                                 "attempts": [json.loads(a) for a in attempts]})
 
     def drop_due(self, member: str) -> None:
         self.redis.zrem(DUE_DELIVERIES, member)

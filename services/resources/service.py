@@ -21,8 +21,6 @@ from services.resources.use_cases import (
     views,
 )
 
-DIRECTORY_CONSUMER = "resources.directory"
-
 
 class ResourcesService:
     name = "resources"
@@ -42,14 +40,14 @@ class ResourcesService:
 
     @rpc
     def health(self) -> str:
-        self.store.ping()
+        self.store.redis.ping()
         return "ok"
 
     # --- what this service keeps from events -------------------------------------------------
 
-    @subscribe(DIRECTORY_CONSUMER)
+    @subscribe(projections.DIRECTORY_CONSUMER)
     def on_directory_event(self, body: dict) -> None:
-        projections.apply_directory_event(self.store, body, DIRECTORY_CONSUMER)
+        projections.apply_directory_event(self.store, body)
 
     @subscribe("resources.commitment-views")
     def on_commitment_event(self, body: dict) -> None:

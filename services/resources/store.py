@@ -10,14 +10,14 @@ A commitment to a need holds the need first (village slot), then reserves from t
 later steps for its need and its village's totals is applied from the commitment's own
 events, exactly once each.
 
-Writes answer an `Outcome`: 'ok', 'replay' (an Idempotency-Key's first answer) or why not,
-with what goes with it. The use cases turn outcomes into answers; nothing here raises one.
+Writes answer an `Outcome` (`services/common/storage/outcomes.py`): 'ok', 'replay' (an
+Idempotency-Key's first answer) or why not, with the record and what a refusal needs to say
+why. The use cases turn outcomes into answers; nothing here raises one.
 """
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, NamedTuple
 
 import redis
 
@@ -25,6 +25,7 @@ from services.common.contract.events import Envelope
 from services.common.messaging.outbox import register_outbox, serialize, wake_relay
 from services.common.storage.directory_projection import DirectoryProjection
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.outcomes import OK, REPLAY, Outcome
 from services.common.storage.processed_events import PROCESSED_TTL
 from services.common.storage.scripts import ScriptPipeline, load_script
 from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
@@ -34,17 +35,9 @@ COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (t
 NEED_VILLAGE = "resources:need-village"  # need id -> village
 RANKED_NEEDS = "resources:needs:ranked"  # needs not yet fulfilled, by ranking_score
 ALL_COMMITMENTS = "resources:commitments:all"
-PENDING_HOLDS = "resources:need-holds:pending"  # need|commitment -> when it was held (ms)
+PENDING_HOLDS = "resources:need-holds:pending"  # need hold -> when it was held (ms)
 SCRIPTS = ("add_to_pool", "commit", "earlier_commitment", "move_commitment", "raise_need",
            "hold_need", "settle_need_hold", "project_commitment")
-
-
-class Outcome(NamedTuple):
-    """What a write came to: `name` is 'ok', 'replay' or why not (the script's word), `value`
-    what goes with it (the record, or what the refusal needs to say why)."""
-
-    name: str
-    value: Any = None
 
 
 def _dept(code: str) -> str:
@@ -71,6 +64,17 @@ def township_index(township_code: str) -> str:
     return f"resources:{{township:{township_code}}}:commitments"
 
 
+def need_hold(need_id: str, commitment_id: str) -> str:
+    """A commitment's hold on a need, as the village's holds and the pending holds name it."""
+    return f"{need_id}|{commitment_id}"
+
+
+def need_hold_parts(hold: str) -> tuple[str, str]:
+    """(need id, commitment id) of a `need_hold`."""
+    need_id, commitment_id = hold.split("|", 1)
+    return need_id, commitment_id
+
+
 def _ranking(township: str | None) -> str:
     """The needs ranking of a township, or of the whole county (None)."""
     return f"{RANKED_NEEDS}:{township}" if township else RANKED_NEEDS
@@ -92,9 +96,6 @@ class ResourcesStore:
         self._scripts = {name: load_script(client, "services.resources", name)
                          for name in SCRIPTS}
 
-    def ping(self) -> None:
-        self.redis.ping()
-
     def _run(self, script: str, keys: list[str], args: list) -> list:
         return self._scripts[script](keys=keys, args=args)
 
@@ -106,16 +107,16 @@ class ResourcesStore:
     def add_to_pool(self, department_code: str, kind: str, unit: str, amount: int,
                     event: Envelope, request: IdempotentRequest) -> Outcome:
         """'ok' or 'replay' with the PoolBalance after it; 'reused'; 'unit-mismatch' with the
-        unit the pool counts this kind in."""
+        unit the pool counts this kind in (the detail)."""
         slot = _dept(department_code)
         outcome, *rest = self._run("add_to_pool", [
             pool_key(department_code, kind), f"{slot}:pool-kinds",
             request.redis_key(slot, "pool"), self._outbox(slot),
         ], [kind, unit, amount, serialize(event), *request.args()])
         if outcome == "unit-mismatch":
-            return Outcome(outcome, rest[0])
-        if outcome in ("ok", "replay"):
-            if outcome == "ok":
+            return Outcome(outcome, detail=rest[0])
+        if outcome in (OK, REPLAY):
+            if outcome == OK:
                 wake_relay(SERVICE, self._outbox(slot))
             return Outcome(outcome, _balance(kind, *rest))
         return Outcome(outcome)
@@ -135,13 +136,14 @@ class ResourcesStore:
     def commit(self, commitment: dict, amount: int, event: Envelope,
                request: IdempotentRequest) -> Outcome:
         """Reserve and store a commitment, its need held first. 'ok' or 'replay' with the
-        commitment; 'reused'; 'unit-mismatch' with the pool's unit; 'insufficient' with the
-        PoolBalance; or a refusal of the need (see `hold_need`)."""
+        commitment; 'reused'; or a refusal with its detail: 'unit-mismatch' with the pool's
+        unit, 'insufficient' with the PoolBalance, or a refusal of the need (see
+        `hold_need`)."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
         answers = request.redis_key(slot, "commitment")
         need_id = commitment.get("need_id")
-        hold = f"{need_id}|{commitment['id']}"
+        hold = need_hold(need_id, commitment["id"])
         if need_id:
             # Until the pool answers, the hold is pending: if this process dies, or the answer
             # is lost, the sweeper finds out whether the commitment was stored. In the same
@@ -160,7 +162,7 @@ class ResourcesStore:
                 name, *rest = earlier[0]
                 return Outcome(name, json.loads(rest[0]) if rest else None)
             held = self.hold_need(village, need_id, commitment, amount)
-            if held.name != "ok":
+            if held.name != OK:
                 self.redis.zrem(PENDING_HOLDS, hold)
                 return held
         keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
@@ -181,17 +183,18 @@ class ResourcesStore:
             pipe.script(self._scripts["commit"], keys, args)
             _, (outcome, *rest) = pipe.execute()
         if need_id:
-            if outcome != "ok":
+            if outcome != OK:
                 # refused, or a replay of an earlier commitment: this one's hold goes back
                 self.settle_need_hold(need_id, commitment["id"], 0, 0)
             self.redis.zrem(PENDING_HOLDS, hold)
-        if outcome == "ok":
+        if outcome == OK:
             wake_relay(SERVICE, self._outbox(slot))
-        if outcome in ("ok", "replay"):
+        if outcome in (OK, REPLAY):
             return Outcome(outcome, json.loads(rest[0]))
         if outcome == "insufficient":
-            return Outcome(outcome, _balance(commitment["kind"], commitment["unit"], *rest))
-        return Outcome(outcome, rest[0] if rest else None)
+            return Outcome(outcome, detail=_balance(commitment["kind"], commitment["unit"],
+                                                    *rest))
+        return Outcome(outcome, detail=rest[0] if rest else None)
 
     def commitment(self, commitment_id: str) -> dict | None:
         department_code = self.redis.hget(COMMITMENT_DEPARTMENT, commitment_id)
@@ -213,7 +216,7 @@ class ResourcesStore:
             department_index(department_code, moved["status"]), self._outbox(slot),
         ], [commitment["id"], from_status, json.dumps(moved, ensure_ascii=False),
             serialize(event), reserved_change, delivered_change, _now_ms()])
-        if outcome == "ok":
+        if outcome == OK:
             wake_relay(SERVICE, self._outbox(slot))
         return Outcome(outcome, json.loads(rest[0]) if rest else None)
 
@@ -295,19 +298,13 @@ class ResourcesStore:
             pipe.hset(NEED_VILLAGE, need["id"], need["village_code"])
             pipe.script(self._scripts["raise_need"], keys, args)
             _, (outcome, *rest) = pipe.execute()
-        if outcome not in ("ok", "replay"):
+        if outcome not in (OK, REPLAY):
             return Outcome(outcome)
         need_id = rest[0]
         ranked = self.rank_need(need_id, need["village_code"])
-        if outcome == "ok":
+        if outcome == OK:
             wake_relay(SERVICE, self._outbox(slot))
         return Outcome(outcome, ranked)
-
-    def need(self, need_id: str) -> dict | None:
-        village = self.redis.hget(NEED_VILLAGE, need_id)
-        if village is None:
-            return None
-        return self._needs_of_village(village, [need_id]).get(need_id)
 
     def _needs_of_village(self, village: str, ids: list[str]) -> dict[str, dict]:
         return self._needs_of_villages({village: ids})
@@ -338,13 +335,11 @@ class ResourcesStore:
         found = self._needs_of_village(village, ids) if ids else {}
         return [found[i] for i in ids if i in found]
 
-    def rank_need(self, need_id: str, village: str | None = None) -> dict | None:
-        """Put a need where it now ranks (or out, once fulfilled), and return its view. Done
-        after each change of its counters: the ranking may trail a change by a moment, the
-        counters never do. `village`: the need's, when the caller knows it (a need never
-        moves)."""
-        need = (self._needs_of_village(village, [need_id]).get(need_id) if village
-                else self.need(need_id))
+    def rank_need(self, need_id: str, village: str) -> dict | None:
+        """Put a need of `village` where it now ranks (or out, once fulfilled), and return its
+        view. Done after each change of its counters: the ranking may trail a change by a
+        moment, the counters never do."""
+        need = self._needs_of_village(village, [need_id]).get(need_id)
         if need is None:
             return None
         keys = (_ranking(None), _ranking(need["township_code"]))
@@ -374,30 +369,30 @@ class ResourcesStore:
     def hold_need(self, village: str | None, need_id: str, commitment: dict,
                   amount: int) -> Outcome:
         """Count a commitment against its need, in the need's village (None: the need is
-        unknown): 'ok'; 'unknown-need'; 'need-elsewhere' with the need's village;
-        'need-mismatch' with the need's (kind, unit); 'overcommitted' with the need's
-        (requested, committed) in hundredths."""
+        unknown): 'ok'; 'unknown-need'; or a refusal with its detail: 'need-elsewhere' with
+        the need's village, 'need-mismatch' with the need's (kind, unit), 'overcommitted'
+        with the need's (requested, committed) in hundredths."""
         if village is None:
             return Outcome("unknown-need")
         slot = _village(village)
         outcome, *rest = self._run("hold_need", [
             f"{slot}:needs", f"{slot}:need-counters", f"{slot}:need-holds",
-        ], [need_id, commitment["id"], amount, commitment["kind"], commitment["unit"],
-            commitment["village_code"]])
-        if outcome == "ok":
+        ], [need_id, need_hold(need_id, commitment["id"]), amount, commitment["kind"],
+            commitment["unit"], commitment["village_code"]])
+        if outcome == OK:
             self.rank_need(need_id, village)
         if outcome == "need-mismatch":
-            return Outcome(outcome, tuple(rest))
+            return Outcome(outcome, detail=tuple(rest))
         if outcome == "overcommitted":
-            return Outcome(outcome, tuple(int(n) for n in rest))
-        return Outcome(outcome, rest[0] if rest else None)
+            return Outcome(outcome, detail=tuple(int(n) for n in rest))
+        return Outcome(outcome, detail=rest[0] if rest else None)
 
     def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
         """Give back holds whose commitment was never stored (its process died between the
         hold and the reservation); returns how many were given back."""
         given_back = 0
         for hold in self.redis.zrangebyscore(PENDING_HOLDS, "-inf", _now_ms() - older_than_ms):
-            need_id, commitment_id = hold.split("|", 1)
+            need_id, commitment_id = need_hold_parts(hold)
             if self.commitment(commitment_id) is None:
                 self.settle_need_hold(need_id, commitment_id, 0, 0)
                 given_back += 1
@@ -413,7 +408,7 @@ class ResourcesStore:
             return False
         slot = _village(village)
         if self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
-                     [need_id, commitment_id, hold, delivered]):
+                     [need_id, need_hold(need_id, commitment_id), hold, delivered]):
             self.rank_need(need_id, village)
             return True
         return False

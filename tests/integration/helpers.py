@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 from services.common.contract import events
 from services.common.storage.idempotent_requests import IdempotentRequest
-from services.resources.store import Outcome, ResourcesStore
+from services.common.storage.outcomes import Outcome
+from services.resources.store import ResourcesStore
 
 VILLAGE, TOWNSHIP = "610581100201", "610581100"
 
@@ -50,3 +51,9 @@ def raise_need(store: ResourcesStore, need_id="need_1", requested=1000, purpose=
         requested="10.00"), township_code=TOWNSHIP, village_code=VILLAGE)
     return store.raise_need(need, requested, event, IdempotentRequest(key, fingerprint),
                             scope="admin")
+
+
+def need(store: ResourcesStore, need_id: str) -> dict:
+    """A need of the village, as its list shows it."""
+    [found] = [n for n in store.needs_of_village(VILLAGE) if n["id"] == need_id]
+    return found

@@ -145,7 +145,7 @@ def test_start_assignment(store, redis_client, held, second, key, outcome):
         assert outbox_types(redis_client) == ["assignment.assignment_started"] * 2
         return
     if outcome in ("cadre-already-assigned", "role-taken"):
-        assert answer.in_the_way == "asg_1"
+        assert answer.detail == "asg_1"
     if outcome == "replay":
         assert answer.record == assignment(1, **held)
     assert snapshot(redis_client) == before

@@ -99,20 +99,22 @@ def test_inbox_pages_in_a_stable_order(store):
 
 # --- ack.lua ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case, township, notification_id, acked_by", [
-    ("the first receipt is recorded", T, "ntf_610581100_1", "township:610581100"),
-    ("a second keeps the first", T, "ntf_610581100_1", "township:610581100"),
-    ("an unknown id", T, "ntf_none", None),
-    ("another township's notification", T2, "ntf_610581100_1", None),
+@pytest.mark.parametrize("case, township, notification_id, outcome, acked_by", [
+    ("the first receipt is recorded", T, "ntf_610581100_1", "ok", "township:610581100"),
+    ("a second keeps the first", T, "ntf_610581100_1", "ok", "township:610581100"),
+    ("an unknown id", T, "ntf_none", "not-found", None),
+    ("another township's notification", T2, "ntf_610581100_1", "not-found", None),
 ])
-def test_ack(store, redis_client, case, township, notification_id, acked_by):
+def test_ack(store, redis_client, case, township, notification_id, outcome, acked_by):
     store.deliver(notification(1), "message", [])
     store.deliver(notification(1, T2), "message", [])
     first = {"acked_at": "2026-11-26T08:00:00.000Z", "acked_by": "township:610581100"}
     if case == "a second keeps the first":
         store.ack(T, notification_id, first)
         first = {"acked_at": "2026-11-27T08:00:00.000Z", "acked_by": "admin"}
-    acked = store.ack(township, notification_id, first)
+    answer = store.ack(township, notification_id, first)
+    assert answer.name == outcome, case
+    acked = answer.record
     if acked_by is None:
         assert acked is None, case
         assert redis_client.zcard(f"notifications:{{township:{township}}}:unacked") == 1
@@ -154,12 +156,12 @@ def test_webhooks(store, redis_client, case, hooks, health, expected):
 # --- save_webhook.lua ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, key, body, scope, outcome, stored", [
-    ("the first with its key is made", "k1", "fp", "admin", "created", 2),
-    ("without a key, one more is made", None, "fp", "admin", "created", 2),
-    ("the same key and body get the first", "k1", "fp", "admin", "replayed", 1),
+    ("the first with its key is made", "k1", "fp", "admin", "ok", 2),
+    ("without a key, one more is made", None, "fp", "admin", "ok", 2),
+    ("the same key and body get the first", "k1", "fp", "admin", "replay", 1),
     ("the same key with another body", "k1", "other", "admin", "reused", 1),
     ("the key's webhook was removed since", "k1", "fp", "admin", "gone", 0),
-    ("another caller's key of that name", "k1", "fp", "township:610581100", "created", 2),
+    ("another caller's key of that name", "k1", "fp", "township:610581100", "ok", 2),
 ])
 def test_save_webhook(store, redis_client, case, key, body, scope, outcome, stored):
     remembered = f"{SLOT}:idempotency:webhook:admin:k1"  # the key's name, as it always was
@@ -168,7 +170,7 @@ def test_save_webhook(store, redis_client, case, key, body, scope, outcome, stor
         first = save(store, webhook("whk_first"), key="k0")
     else:
         first = save(store, webhook("whk_first"), key="k1")
-    assert first.outcome == "created"
+    assert first.name == "ok"
     if outcome == "gone":
         store.delete_webhook(T, "whk_first")
     health = {"consecutive_failures": 2, "last_error": "HTTP 500"}  # what attempts learned
@@ -176,14 +178,15 @@ def test_save_webhook(store, redis_client, case, key, body, scope, outcome, stor
 
     saved = save(store, webhook("whk_second"), key=key, body=body, scope=scope)
 
-    assert saved.outcome == outcome, case
+    assert saved.name == outcome, case
     assert len(store.webhooks(T)) == stored
-    assert {"created": "whk_second", "replayed": "whk_first", "gone": "whk_first",
-            "reused": None}[outcome] == saved.webhook_id
-    if outcome == "created":
-        assert saved.webhook == webhook("whk_second")
-    if outcome == "replayed":  # as it stands now
-        assert saved.webhook == {**webhook("whk_first"), **health}
+    made = saved.record["id"] if saved.record else saved.detail  # 'gone' names it
+    assert {"ok": "whk_second", "replay": "whk_first", "gone": "whk_first",
+            "reused": None}[outcome] == made
+    if outcome == "ok":
+        assert saved.record == webhook("whk_second")
+    if outcome == "replay":  # as it stands now
+        assert saved.record == {**webhook("whk_first"), **health}
     # the first answer is kept under its key with the one TTL
     assert json.loads(redis_client.get(remembered))["id"] == "whk_first"
     assert 0 < redis_client.ttl(remembered) <= ANSWER_KEPT_SECONDS
@@ -353,12 +356,12 @@ def test_retry_delivery(store, redis_client, case, webhook_id, delivery_id, stat
 
     retry = store.retry(T, webhook_id, delivery_id, AT)
 
-    assert retry.outcome == outcome, case
+    assert retry.name == outcome, case
     if outcome != "ok":
         assert redis_client.hget(f"{SLOT}:deliveries", "dlv_whk_1_0") == before
-        assert retry.reason == ("410 Gone" if disabled else None)
+        assert retry.detail == ("410 Gone" if disabled else None)
         return
-    assert retry.delivery == {**finished, "status": "pending", "next_attempt_at": AT,
+    assert retry.record == {**finished, "status": "pending", "next_attempt_at": AT,
                               "attempts": [{"at": AT, "error": "HTTP 500"}]}
     stored = json.loads(redis_client.hget(f"{SLOT}:deliveries", "dlv_whk_1_0"))
     assert stored == {**finished, "status": "pending", "next_attempt_at": AT}

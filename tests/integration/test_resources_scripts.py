@@ -6,9 +6,10 @@ import pytest
 
 from services.common.contract import events
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.outcomes import Outcome
 from services.resources.domain import PoolBalance, totals_change
-from services.resources.store import PENDING_HOLDS, ResourcesStore, village_index
-from tests.integration.helpers import VILLAGE, add_pool, commit, commitment, raise_need
+from services.resources.store import PENDING_HOLDS, ResourcesStore, need_hold, village_index
+from tests.integration.helpers import VILLAGE, add_pool, commit, commitment, need, raise_need
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +38,13 @@ def balance(store) -> PoolBalance:
 def test_add_to_pool(store, redis_client, unit, key, fingerprint, outcome, pooled,
                      events_after):
     first = add_pool(store, 2000, key="k-1")
-    assert first == ("ok", PoolBalance("cement", "吨", 2000, 0, 0))
+    assert first == Outcome("ok", PoolBalance("cement", "吨", 2000, 0, 0))
     answer = add_pool(store, 1000, unit=unit, key=key, fingerprint=fingerprint)
     assert answer.name == outcome
     if outcome == "replay":
-        assert answer.value == first.value
+        assert answer.record == first.record
     if outcome == "unit-mismatch":
-        assert answer.value == "吨"
+        assert answer.detail == "吨"
     assert balance(store).pooled == pooled
     assert redis_client.llen(OUTBOX) == events_after
     assert redis_client.ttl("resources:{dept:agri}:idempotency:pool:k-1") > 60 * 60 * 23
@@ -51,7 +52,7 @@ def test_add_to_pool(store, redis_client, unit, key, fingerprint, outcome, poole
 
 def test_add_to_pool_keeps_exact_hundredths_far_beyond_floats(store):
     add_pool(store, 10**14 + 1)
-    assert add_pool(store, 1).value.pooled == 10**14 + 2
+    assert add_pool(store, 1).record.pooled == 10**14 + 2
 
 
 # --- commit.lua -------------------------------------------------------------------------------
@@ -70,11 +71,11 @@ def test_commit(store, redis_client, quantity, key, fingerprint, outcome, reserv
     answer = commit(store, 2, key=key, quantity=quantity, fingerprint=fingerprint).outcome
     assert answer.name == outcome
     if outcome in ("ok", "replay"):
-        expected = first.outcome.value if outcome == "replay" else commitment(2, quantity)
-        assert answer.value == expected and store.commitment(expected["id"]) == expected
+        expected = first.outcome.record if outcome == "replay" else commitment(2, quantity)
+        assert answer.record == expected and store.commitment(expected["id"]) == expected
     if outcome == "insufficient":
-        assert answer.value == PoolBalance("cement", "吨", 2200, 1000, 400)
-        assert answer.value.available == 800
+        assert answer.detail == PoolBalance("cement", "吨", 2200, 1000, 400)
+        assert answer.detail.available == 800
     if outcome != "ok":
         assert store.commitment("cmt_2") is None
     assert balance(store).reserved == reserved
@@ -87,10 +88,10 @@ def test_commit_refuses_another_unit_and_an_empty_pool(store):
     event = events.make_event("resources.commitment_created",
                               events.CommitmentCreated(**record))
     mismatch = store.commit(record, 100, event, IdempotentRequest(None, "fp"))
-    assert mismatch == ("unit-mismatch", "吨")
+    assert mismatch == Outcome("unit-mismatch", detail="吨")
     empty = store.commit({**commitment(2), "kind": "gravel"}, 100, event,
                          IdempotentRequest(None, "fp"))
-    assert (empty.name, empty.value.available) == ("insufficient", 0)
+    assert (empty.name, empty.detail.available) == ("insufficient", 0)
 
 
 # --- earlier_commitment.lua (asked before a need is held) -------------------------------------
@@ -109,8 +110,8 @@ def test_earlier_commitment(store, redis_client, key, fingerprint, outcome, need
                     need_id="need_1").outcome
     assert answer.name == outcome
     if outcome == "replay":
-        assert answer.value == first.value
-    assert store.need("need_1")["committed"] == f"{need_committed / 100:.2f}"
+        assert answer.record == first.record
+    assert need(store, "need_1")["committed"] == f"{need_committed / 100:.2f}"
     assert redis_client.zcard(PENDING_HOLDS) == 0
 
 
@@ -128,7 +129,7 @@ def test_earlier_commitment(store, redis_client, key, fingerprint, outcome, need
 ])
 def test_move_commitment(store, redis_client, steps, expected, outcome, pool):
     add_pool(store)
-    stored = commit(store, 1, quantity="3.00").outcome.value
+    stored = commit(store, 1, quantity="3.00").outcome.record
     for from_status, to_status, reserved, delivered in steps:
         moved = {**stored, "status": to_status}
         event = events.make_event(f"resources.commitment_{to_status}",
@@ -137,10 +138,10 @@ def test_move_commitment(store, redis_client, steps, expected, outcome, pool):
                                    "cancelled": events.CommitmentCancelled}[to_status](**moved))
         answer = store.move_commitment(stored, from_status, moved, event, reserved, delivered)
         if answer.name == "ok":
-            stored = answer.value
+            stored = answer.record
     assert answer.name == outcome
     if outcome == "wrong-status":
-        assert answer.value == stored and stored["status"] != expected
+        assert answer.record == stored and stored["status"] != expected
     held = balance(store)
     assert (held.reserved, held.delivered) == pool
     status = stored["status"]
@@ -156,7 +157,7 @@ def test_move_commitment_of_an_unknown_commitment(store):
                               events.CommitmentCancelled(**{**record, "status": "cancelled"}))
     answer = store.move_commitment(record, "committed", {**record, "status": "cancelled"},
                                    event, -100, 0)
-    assert answer == ("not-found", None)
+    assert answer == Outcome("not-found")
 
 
 # --- raise_need.lua ---------------------------------------------------------------------------
@@ -168,12 +169,12 @@ def test_move_commitment_of_an_unknown_commitment(store):
 ])
 def test_raise_need(store, redis_client, key, fingerprint, outcome, needs):
     first = raise_need(store, "need_1", key="k-1")
-    assert (first.name, first.value["status"], first.value["requested"]) == ("ok", "open",
-                                                                            "10.00")
+    assert (first.name, first.record["status"], first.record["requested"]) == ("ok", "open",
+                                                                              "10.00")
     answer = raise_need(store, "need_2", key=key, fingerprint=fingerprint)
     assert answer.name == outcome
     if outcome == "replay":
-        assert answer.value == first.value
+        assert answer.record == first.record
     assert [n["id"] for n in store.needs_of_village(VILLAGE)] == needs
     assert redis_client.llen(NEED_OUTBOX) == len(needs)
     assert sorted(n["id"] for n in store.ranked_needs(None, 0, 10)) == needs
@@ -185,7 +186,7 @@ def _offer(n, amount, **changes):
     return {**commitment(n, need_id="need_1"), **changes}, amount
 
 
-@pytest.mark.parametrize("offer, outcome, value, committed", [
+@pytest.mark.parametrize("offer, outcome, detail, committed", [
     (_offer(1, 600), "ok", None, 1000),  # exactly what it lacks
     (_offer(0, 400), "ok", None, 400),  # cmt_0's hold again: counted once
     (_offer(1, 601), "overcommitted", (1000, 400), 400),
@@ -193,12 +194,15 @@ def _offer(n, amount, **changes):
     (_offer(1, 100, unit="kg"), "need-mismatch", ("cement", "吨"), 400),
     (_offer(1, 100, kind="gravel"), "need-mismatch", ("cement", "吨"), 400),
 ])
-def test_hold_need(store, offer, outcome, value, committed):
+def test_hold_need(store, redis_client, offer, outcome, detail, committed):
     raise_need(store, "need_1", requested=1000)
     assert store.hold_need(VILLAGE, "need_1", commitment(0, need_id="need_1"), 400).name == "ok"
     record, amount = offer
-    assert store.hold_need(VILLAGE, "need_1", record, amount) == (outcome, value)
-    assert store.need("need_1")["committed"] == f"{committed / 100:.2f}"
+    assert store.hold_need(VILLAGE, "need_1", record, amount) == Outcome(outcome, detail=detail)
+    assert need(store, "need_1")["committed"] == f"{committed / 100:.2f}"
+    # each commitment's hold is named by store.need_hold, once
+    holds = redis_client.hgetall(f"resources:{{village:{VILLAGE}}}:need-holds")
+    assert need_hold("need_1", "cmt_0") in holds and len(holds) == 1 + (committed == 1000)
 
 
 def test_hold_need_of_an_unknown_need(store, redis_client):
@@ -210,7 +214,7 @@ def test_hold_need_of_an_unknown_need(store, redis_client):
 
 # --- settle_need_hold.lua ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("settlements, answers, need", [
+@pytest.mark.parametrize("settlements, answers, expected", [
     ([("cmt_1", 400, 400)], [True], ("10.00", "4.00", "covered")),  # delivered in full
     ([("cmt_1", 300, 300)], [True], ("9.00", "3.00", "open")),  # partly: the rest goes back
     ([("cmt_1", 0, 0)], [True], ("6.00", "0.00", "open")),  # cancelled
@@ -220,14 +224,14 @@ def test_hold_need_of_an_unknown_need(store, redis_client):
     ([("cmt_1", 400, 400), ("cmt_2", 600, 600)], [True, True], ("10.00", "10.00",
                                                                 "fulfilled")),
 ])
-def test_settle_need_hold(store, settlements, answers, need):
+def test_settle_need_hold(store, settlements, answers, expected):
     raise_need(store, "need_1", requested=1000)
     store.hold_need(VILLAGE, "need_1", commitment(1, need_id="need_1"), 400)
     store.hold_need(VILLAGE, "need_1", commitment(2, need_id="need_1"), 600)
     assert [store.settle_need_hold("need_1", *settlement) for settlement in settlements] == (
         answers)
-    now = store.need("need_1")
-    assert (now["committed"], now["delivered"], now["status"]) == need
+    now = need(store, "need_1")
+    assert (now["committed"], now["delivered"], now["status"]) == expected
     assert store.settle_need_hold("need_none", "cmt_1", 0, 0) is False
 
 
@@ -254,7 +258,7 @@ DELIVERED = {"cement|吨|committed": "0", "cement|吨|delivered": "300",
 def test_project_commitment(store, redis_client, applied, answers, totals, status):
     add_pool(store)
     created = commit(store, 1, quantity="3.00")
-    delivered = {**created.outcome.value, "status": "delivered", "delivered_quantity": "3.00"}
+    delivered = {**created.outcome.record, "status": "delivered", "delivered_quantity": "3.00"}
     steps = {"created": (created.event, None),
              "delivered": (events.make_event("resources.commitment_delivered",
                                              events.CommitmentDelivered(**delivered)),
@@ -292,7 +296,7 @@ def test_concurrent_commitments_to_one_need_never_over_commit_it(store):
             lambda n: commit(store, n, quantity="1.50", need_id="need_1"), range(20))]
 
     assert outcomes.count("ok") == 6 and outcomes.count("overcommitted") == 14
-    assert store.need("need_1")["committed"] == "9.00"
+    assert need(store, "need_1")["committed"] == "9.00"
     assert balance(store).reserved == 900
 
 
@@ -300,12 +304,12 @@ def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(store, r
     raise_need(store, "need_1", purpose="晾晒场")
     # the process dies after holding the need for a commitment, before reserving the pool
     lost = commitment("lost", "4.00", need_id="need_1")
-    redis_client.zadd(PENDING_HOLDS, {"need_1|cmt_lost": 0})
+    redis_client.zadd(PENDING_HOLDS, {need_hold("need_1", "cmt_lost"): 0})
     store.hold_need(VILLAGE, "need_1", lost, 400)
-    assert store.need("need_1")["committed"] == "4.00"
+    assert need(store, "need_1")["committed"] == "4.00"
 
     assert store.sweep_pending_holds(older_than_ms=0) == 1
-    assert store.need("need_1")["committed"] == "0.00"
+    assert need(store, "need_1")["committed"] == "0.00"
     assert store.sweep_pending_holds(older_than_ms=0) == 0  # once
 
 
@@ -313,6 +317,6 @@ def test_a_hold_whose_answer_was_lost_but_commitment_stored_stays(store, redis_c
     add_pool(store)
     raise_need(store, "need_2")
     commit(store, "kept", quantity="3.00", need_id="need_2")
-    redis_client.zadd(PENDING_HOLDS, {"need_2|cmt_kept": 0})  # answer lost
+    redis_client.zadd(PENDING_HOLDS, {need_hold("need_2", "cmt_kept"): 0})  # answer lost
     assert store.sweep_pending_holds(older_than_ms=0) == 0
-    assert store.need("need_2")["committed"] == "3.00"
+    assert need(store, "need_2")["committed"] == "3.00"

@@ -8,7 +8,7 @@ from services.common.contract import events
 from services.gateway.keys import ApiKeys
 from services.resources.domain import totals_change
 from services.resources.store import ALL_COMMITMENTS, PENDING_HOLDS, ResourcesStore, township_index
-from tests.integration.helpers import TOWNSHIP, VILLAGE, add_pool, commit, raise_need
+from tests.integration.helpers import TOWNSHIP, VILLAGE, add_pool, commit, need, raise_need
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def project(store, event):
 def test_a_commitment_is_stored_with_its_lookup_in_one_round_trip(store, round_trips):
     commit(store, 0)  # Redis has the script from now on (a first run loads it)
     round_trips.clear()
-    stored = commit(store, 1, quantity="2.50").outcome.value
+    stored = commit(store, 1, quantity="2.50").outcome.record
     assert len(round_trips) == 1  # was 2: the lookup's HSET, then the script
     assert store.commitment("cmt_1") == stored
     assert store.pool("agri")[0].reserved == 350  # 1.00 + 2.50
@@ -43,7 +43,7 @@ def test_a_commitment_to_a_need_holds_it_ranks_it_and_leaves_no_pending_hold(
     commit(store, 1, need_id="need_1", quantity="4.00")
     # pending hold with the need's village, hold, rank (read, write), commit, hold settled
     assert len(round_trips) == 6  # was 9
-    assert store.need("need_1")["committed"] == "5.00"
+    assert need(store, "need_1")["committed"] == "5.00"
     assert store.ranked_needs(TOWNSHIP, 0, 10)[0]["committed"] == "5.00"
     assert redis_client.zcard(PENDING_HOLDS) == 0
 
@@ -58,13 +58,13 @@ def test_a_keyed_commitment_to_a_need_asks_for_its_earlier_answer_in_the_same_ro
     round_trips.clear()
     replayed = commit(store, 2, need_id="need_1", quantity="4.00", key="k-1", fingerprint="fp-1")
     assert replayed.outcome.name == "replay" and len(round_trips) == 2  # was 2
-    assert store.need("need_1")["committed"] == "5.00"
+    assert need(store, "need_1")["committed"] == "5.00"
 
 
 def test_a_commitment_the_pool_refuses_gives_its_need_hold_back(store, redis_client):
     raise_need(store, requested=5000)
     assert commit(store, 1, need_id="need_1", quantity="30.00").outcome.name == "insufficient"
-    assert store.need("need_1")["committed"] == "0.00"
+    assert need(store, "need_1")["committed"] == "0.00"
     assert store.commitment("cmt_1") is None
     assert redis_client.zcard(PENDING_HOLDS) == 0
 
@@ -84,8 +84,8 @@ def test_a_commitment_event_is_projected_once_with_its_listing_indexes(
 
 def test_scripts_redis_has_lost_are_loaded_and_run(store, redis_client):
     redis_client.script_flush()
-    (_, stored), event = commit(store, 1)
-    assert store.commitment("cmt_1") == stored
+    outcome, event = commit(store, 1)
+    assert store.commitment("cmt_1") == outcome.record
     assert store.pool("agri")[0].reserved == 100  # reserved once, not twice
     redis_client.script_flush()
     assert project(store, event) is True

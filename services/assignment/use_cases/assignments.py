@@ -19,6 +19,7 @@ from services.common.contract.problems import (
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 
 
@@ -58,14 +59,14 @@ def start_assignment(store: AssignmentStore, actor: str, body: dict,
     if outcome.name == "cadre-already-assigned":
         raise conflict("cadre-already-assigned",
                        f"cadre {cadre['id']} already has an active assignment "
-                       f"({outcome.in_the_way}) whose dates overlap",
-                       assignment_id=outcome.in_the_way)
+                       f"({outcome.detail}) whose dates overlap",
+                       assignment_id=outcome.detail)
     if outcome.name == "role-taken":
         raise conflict("role-taken",
                        f"village {village['code']} already has an active {request.role} "
-                       f"({outcome.in_the_way}) for those dates",
-                       assignment_id=outcome.in_the_way)
-    stored, replayed = shared.created(outcome)
+                       f"({outcome.detail}) for those dates",
+                       assignment_id=outcome.detail)
+    stored, replayed = created(outcome)
     return {"assignment": shared.with_absences(store, [stored])[0], "replayed": replayed}
 
 

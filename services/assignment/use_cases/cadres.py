@@ -13,6 +13,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, validated
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 
 
@@ -29,7 +30,7 @@ def register_cadre(store: AssignmentStore, actor: str, body: dict,
     event = events.make_event("assignment.cadre_registered", events.CadreRegistered(
         id=cadre["id"], name=cadre["name"], department_code=cadre["department_code"],
         title=cadre["title"]))
-    stored, replayed = shared.created(store.add_cadre(
+    stored, replayed = created(store.add_cadre(
         cadre, event, IdempotentRequest.of(body, idempotency_key)))
     return {"cadre": public_cadre(stored, True), "replayed": replayed}
 

@@ -120,8 +120,9 @@ def get_township(store: AssignmentStore, actor: str, code: str) -> dict:
 def get_village(store: AssignmentStore, actor: str, code: str) -> dict:
     """Another township's village is refused before it is looked up (its code names its
     township)."""
-    if not access.reads_directory_village(Principal.parse(actor), code):
-        raise shared.not_own_village()
+    principal = Principal.parse(actor)
+    if not access.reads_directory_village(principal, code):
+        raise shared.not_own_village(principal)
     return _entry(store, "village", code)
 
 
@@ -148,7 +149,7 @@ def list_villages(store: AssignmentStore, actor: str, township: str | None = Non
     if principal.kind == "township":
         township = township or principal.code
     if township is not None and not access.reads_directory_township(principal, township):
-        raise shared.not_own_village()
+        raise shared.not_own_village(principal)
     items, next_cursor = store.list("village", after, parse_limit(limit), township)
     return page([public(item) for item in items], next_cursor)
 

@@ -24,6 +24,7 @@ from services.common.contract.problems import (
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 
 
@@ -43,7 +44,7 @@ def plan_inspection(store: AssignmentStore, actor: str, body: dict,
                   "village_code": village["code"], "township_code": village["township_code"],
                   "planned_for": request.planned_for.isoformat(), "planned_by": actor,
                   "created_at": utc_now(), "report": None, "filed_at": None}
-    stored, replayed = shared.created(store.add_inspection(
+    stored, replayed = created(store.add_inspection(
         inspection, IdempotentRequest.of(body, idempotency_key)))
     return {"inspection": stored, "replayed": replayed}
 
@@ -99,7 +100,7 @@ def list_inspections(store: AssignmentStore, actor: str, village: str | None = N
         items, next_cursor = store.inspections(after, limit, village_code=village)
     elif principal.kind == "township":
         if village is not None and not access.reads_village_code(principal, village):
-            raise shared.not_own_village()
+            raise shared.not_own_village(principal)
         items, next_cursor = store.inspections(
             after, limit, village_code=village, filed_only=True,
             township_code=None if village else principal.code)

@@ -18,6 +18,7 @@ from services.common.contract.problems import (
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 
 
@@ -39,7 +40,7 @@ def report_problem(store: AssignmentStore, actor: str, village_code: str, body: 
         id=problem["id"], village_code=village_code, township_code=village["township_code"],
         category=request.category, title=request.title, reported_by=actor),
         township_code=village["township_code"], village_code=village_code)
-    stored, replayed = shared.created(store.add_problem(
+    stored, replayed = created(store.add_problem(
         problem, event, IdempotentRequest.of(body, idempotency_key)))
     return {"problem": stored, "replayed": replayed}
 

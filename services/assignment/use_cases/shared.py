@@ -1,14 +1,16 @@
 """What the use cases share: a record or the problem its absence is, what a record's access
-depends on (who serves in a village, where a cadre serves), and a create's answer."""
+depends on (who serves in a village, where a cadre serves), and the refusal of another
+township's village. A create's answer is `services/common/use_cases.created`."""
 from __future__ import annotations
 
-from services.assignment.store import AssignmentStore, Outcome
-from services.common.contract.problems import Problem, idempotency_key_reused, invalid, not_found
+from services.assignment.store import AssignmentStore
+from services.common.contract.principals import Principal
+from services.common.contract.problems import Problem, forbidden, invalid, not_found
 
 
-def not_own_village() -> Problem:
+def not_own_village(township: Principal) -> Problem:
     """A township asked for another township's village."""
-    return Problem(403, "forbidden", "a township reads only its own villages")
+    return forbidden(township, "read another township's villages")
 
 
 def village_named_in_body(store: AssignmentStore, code: str) -> dict:
@@ -57,9 +59,3 @@ def with_absences(store: AssignmentStore, assignments: list[dict]) -> list[dict]
     counts = store.absences([a["id"] for a in assignments])
     return [{**a, "inspections_absent": counts.get(a["id"], 0)} for a in assignments]
 
-
-def created(outcome: Outcome) -> tuple[dict, bool]:
-    """(record, replayed) of a create the store stored or replayed; a reused key is refused."""
-    if outcome.name == "reused":
-        raise idempotency_key_reused()
-    return outcome.record, outcome.replayed

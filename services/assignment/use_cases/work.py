@@ -12,6 +12,7 @@ from services.common.contract.http_bodies import WorkLogIn
 from services.common.contract.principals import Principal
 from services.common.contract.problems import conflict, forbidden, invalid, validated
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 
 
@@ -45,7 +46,7 @@ def log_work(store: AssignmentStore, actor: str, assignment_id: str, body: dict,
         raise conflict("assignment-not-active",
                        f"assignment {assignment_id} has ended; work is logged on an active "
                        "assignment")
-    stored, replayed = shared.created(outcome)
+    stored, replayed = created(outcome)
     return {"log": stored, "replayed": replayed}
 
 

@@ -12,7 +12,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.problems import conflict, not_found
 from services.notifications import domain, signing, targets
 from services.notifications.store import Claim, NotificationsStore
-from services.notifications.use_cases import feed_to_change, feed_to_read
+from services.notifications.use_cases.shared import feed_to_change, feed_to_read
 
 
 def list_deliveries(store: NotificationsStore, actor: str, township_code: str,
@@ -34,18 +34,18 @@ def retry_delivery(store: NotificationsStore, actor: str, township_code: str,
     pending, with its attempts so far."""
     township = feed_to_change(actor, township_code)
     retry = store.retry(township, webhook_id, delivery_id, utc_now())
-    if retry.outcome == "no-webhook":
+    if retry.name == "no-webhook":
         raise not_found("webhook", webhook_id)
-    if retry.outcome == "no-delivery":
+    if retry.name == "no-delivery":
         raise not_found("delivery", delivery_id)
-    if retry.outcome == "webhook-disabled":
+    if retry.name == "webhook-disabled":
         raise conflict("webhook-disabled", f"webhook {webhook_id} is disabled "
-                                           f"({retry.reason}); make a new one to receive "
+                                           f"({retry.detail}); make a new one to receive "
                                            "deliveries again")
-    if retry.outcome == "pending":
+    if retry.name == "pending":
         raise conflict("delivery-pending", f"delivery {delivery_id} is already waiting for "
                                            "its next attempt")
-    return retry.delivery
+    return retry.record
 
 
 @dataclass(frozen=True)

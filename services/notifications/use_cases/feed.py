@@ -4,19 +4,15 @@ it, in one step (so none of it is lost or made twice)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from services.common.contract.events import Envelope, utc_now
 from services.common.messaging.outbox import outbox_entry
 from services.common.messaging.topology import NOTIFICATIONS
+from services.common.use_cases import Directory
 from services.common.values.ids import new_id
 from services.notifications import domain
 from services.notifications.store import NotificationsStore
 from services.notifications.titles import Names
-
-# A directory record (`{"code", "name", ...}`) of a kind ("village", "department") by code,
-# or None: the service's projection, else the assignment service.
-Lookup = Callable[[str, str], dict | None]
 
 DIRECTORY_CONSUMER = "notifications.directory"
 
@@ -27,22 +23,23 @@ def apply_directory_event(store: NotificationsStore, body: dict) -> bool:
     return store.directory.apply(Envelope.model_validate(body), DIRECTORY_CONSUMER)
 
 
-def _name(lookup: Lookup, kind: str, code: str | None) -> str | None:
+def _name(directory: Directory, kind: str, code: str | None) -> str | None:
     """The record's name, or its code while the directory does not know it."""
     if code is None:
         return None
-    record = lookup(kind, code)
+    record = directory(kind, code)
     return record["name"] if record else code
 
 
-def notify_township(store: NotificationsStore, lookup: Lookup, body: dict) -> bool:
+def notify_township(store: NotificationsStore, directory: Directory, body: dict) -> bool:
     """The notification of an event for the township whose village it concerns; False when the
     event is about no village, or was notified before (the id is derived from the event)."""
     envelope = Envelope.model_validate(body)
     if envelope.township_code is None:
         return False  # not about a village: no township to tell
-    names = Names(village=_name(lookup, "village", envelope.village_code) or "",
-                  department=_name(lookup, "department", envelope.data.get("department_code")))
+    names = Names(village=_name(directory, "village", envelope.village_code) or "",
+                  department=_name(directory, "department",
+                                   envelope.data.get("department_code")))
     notification = domain.notification_of(envelope, names)
     message = outbox_entry(NOTIFICATIONS.name, domain.routing_key(notification),
                            notification["id"],

@@ -7,7 +7,7 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.problems import invalid, not_found
 from services.notifications import domain
 from services.notifications.store import NotificationsStore
-from services.notifications.use_cases import feed_to_change, feed_to_read
+from services.notifications.use_cases.shared import feed_to_change, feed_to_read
 
 
 def read_inbox(store: NotificationsStore, actor: str, township_code: str, after=None,
@@ -30,6 +30,6 @@ def acknowledge(store: NotificationsStore, actor: str, township_code: str,
     """Sign for a notification: the first receipt stands, a repeat answers with it."""
     township = feed_to_change(actor, township_code)
     acked = store.ack(township, notification_id, {"acked_at": utc_now(), "acked_by": actor})
-    if acked is None:
+    if acked.name == "not-found":
         raise not_found("notification", notification_id)
-    return acked
+    return acked.record

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common.contract.paging import page
 from services.notifications import domain
 from services.notifications.store import NotificationsStore
-from services.notifications.use_cases import township_code_checked
+from services.notifications.use_cases.shared import township_code_checked
 
 
 def feed_status(store: NotificationsStore, township: str | None = None) -> dict:

@@ -7,20 +7,15 @@ from collections.abc import Iterable
 from services.common.contract.events import utc_now
 from services.common.contract.http_bodies import WebhookIn
 from services.common.contract.paging import page
-from services.common.contract.problems import (
-    Problem,
-    idempotency_key_reused,
-    invalid,
-    not_found,
-    validated,
-)
+from services.common.contract.problems import invalid, not_found, validated
 from services.common.messaging.topology import TOWNSHIP_FEED_EVENTS
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.secrets_box import SecretsBox
+from services.common.use_cases import created
 from services.common.values.ids import new_id
 from services.notifications import domain, signing, targets
 from services.notifications.store import NotificationsStore
-from services.notifications.use_cases import feed_to_change, feed_to_read
+from services.notifications.use_cases.shared import feed_to_change, feed_to_read
 
 
 def create_webhook(store: NotificationsStore, box: SecretsBox, allowed: Iterable[str],
@@ -42,14 +37,12 @@ def create_webhook(store: NotificationsStore, box: SecretsBox, allowed: Iterable
                                  box.seal(signing.new_secret()), utc_now())
     saved = store.save_webhook(township, webhook, IdempotentRequest.of(body, idempotency_key),
                                scope=actor)
-    if saved.outcome == "reused":
-        raise idempotency_key_reused()
-    if saved.outcome == "gone":
-        raise Problem(404, "not-found", f"webhook {saved.webhook_id!r}, made with this "
-                                        "Idempotency-Key, was removed since")
-    secret = box.open(saved.webhook["secret_sealed"])  # the first one, if replayed
-    return {"webhook": {**domain.public_webhook(saved.webhook), "secret": secret},
-            "replayed": saved.outcome == "replayed"}
+    if saved.name == "gone":  # the webhook this Idempotency-Key made was removed since
+        raise not_found("webhook made with this Idempotency-Key", saved.detail)
+    stored, replayed = created(saved)
+    secret = box.open(stored["secret_sealed"])  # the first one, if replayed
+    return {"webhook": {**domain.public_webhook(stored), "secret": secret},
+            "replayed": replayed}
 
 
 def list_webhooks(store: NotificationsStore, actor: str, township_code: str) -> dict:

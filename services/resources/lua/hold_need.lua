@@ -1,9 +1,10 @@
 -- Count a commitment against a need before the department's pool is touched: the need is
 -- never over-committed (committed <= requested), whatever the number of departments
 -- committing to it at once. The commitment must be for the need's village, kind and unit.
--- The hold is keyed by commitment id, so repeating it changes nothing. Village hash slot.
--- KEYS: 1 needs hash, 2 need counters hash, 3 holds hash (need|commitment -> hundredths)
--- ARGV: 1 need id, 2 commitment id, 3 amount (hundredths), 4 kind, 5 unit, 6 village
+-- The hold is keyed by commitment, so repeating it changes nothing. Village hash slot.
+-- KEYS: 1 needs hash, 2 need counters hash, 3 holds hash (hold -> hundredths)
+-- ARGV: 1 need id, 2 the hold (store.need_hold: the need's and the commitment's ids),
+--       3 amount (hundredths), 4 kind, 5 unit, 6 village
 -- A refusal for want of room answers the need's counters as stored (requested, committed);
 -- what it lacks of them is domain.lacking.
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
@@ -13,7 +14,7 @@ if need['village_code'] ~= ARGV[6] then return {'need-elsewhere', need['village_
 if need['kind'] ~= ARGV[4] or need['unit'] ~= ARGV[5] then
     return {'need-mismatch', need['kind'], need['unit']}
 end
-local hold = ARGV[1] .. '|' .. ARGV[2]
+local hold = ARGV[2]
 if redis.call('HEXISTS', KEYS[3], hold) == 1 then return {'ok'} end
 local requested = redis.call('HGET', KEYS[2], ARGV[1] .. ':requested')
 local committed = redis.call('HGET', KEYS[2], ARGV[1] .. ':committed')

@@ -18,6 +18,8 @@ from services.common.contract.problems import (
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.storage.outcomes import Outcome
+from services.common.use_cases import Directory, created
 from services.common.values.ids import new_id
 from services.common.values.quantities import from_hundredths, to_hundredths
 from services.resources import access
@@ -28,9 +30,8 @@ from services.resources.domain import (
     lacking,
     pool_change,
 )
-from services.resources.store import Outcome, ResourcesStore
+from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-from services.resources.use_cases.shared import Directory
 
 
 def commit_resources(store: ResourcesStore, directory: Directory, body: dict,
@@ -63,7 +64,7 @@ def commit_resources(store: ResourcesStore, directory: Directory, body: dict,
     refusal = _refusal(outcome, commitment)
     if refusal is not None:
         raise refusal
-    stored, replayed = shared.created(outcome)
+    stored, replayed = created(outcome)
     return {"commitment": stored, "replayed": replayed}
 
 
@@ -71,9 +72,9 @@ def _refusal(outcome: Outcome, commitment: dict) -> Problem | None:
     """The problem a refused commitment is (None: stored, replayed, or a reused key)."""
     need_id, kind, unit = commitment["need_id"], commitment["kind"], commitment["unit"]
     if outcome.name == "unit-mismatch":
-        return shared.unit_mismatch(kind, outcome.value)
+        return shared.unit_mismatch(kind, outcome.detail)
     if outcome.name == "insufficient":
-        available = from_hundredths(outcome.value.available)
+        available = from_hundredths(outcome.detail.available)
         return conflict("insufficient-pool",
                         f"{commitment['department_code']} has {available} {unit} of {kind} "
                         f"available, less than the {commitment['quantity']} asked",
@@ -82,14 +83,14 @@ def _refusal(outcome: Outcome, commitment: dict) -> Problem | None:
         return invalid(f"need {need_id} does not exist", ["body", "need_id"],
                        type="unknown-need")
     if outcome.name == "need-elsewhere":
-        return invalid(f"need {need_id} is a need of village {outcome.value}",
+        return invalid(f"need {need_id} is a need of village {outcome.detail}",
                        ["body", "need_id"], type="need-mismatch")
     if outcome.name == "need-mismatch":
-        need_kind, need_unit = outcome.value
+        need_kind, need_unit = outcome.detail
         return invalid(f"need {need_id} is for {need_kind} counted in {need_unit}",
                        ["body", "kind"], type="need-mismatch")
     if outcome.name == "overcommitted":
-        still = from_hundredths(lacking(*outcome.value))
+        still = from_hundredths(lacking(*outcome.detail))
         return conflict("need-overcommitted",
                         f"need {need_id} still lacks {still} {unit}, less than the "
                         f"{commitment['quantity']} offered", lacking=still)
@@ -122,11 +123,11 @@ def _move(store: ResourcesStore, commitment: dict, step_name: str, changes: dict
     if outcome.name == "not-found":
         raise not_found("commitment", commitment["id"])
     if outcome.name == "wrong-status":
-        now = outcome.value["status"]
+        now = outcome.record["status"]
         raise conflict(f"commitment-not-{step.from_status}",
                        f"commitment {commitment['id']} is {now}; lifecycles only move "
                        f"forward ({FORWARD_PATHS})", current_status=now)
-    return outcome.value
+    return outcome.record
 
 
 def deliver(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -> dict:

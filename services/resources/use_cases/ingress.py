@@ -13,9 +13,9 @@ import json
 from services.common.contract.problems import Problem
 from services.common.messaging.broker_accounts import department_of_account
 from services.common.messaging.ingress_consumer import IngressOutcome
+from services.common.use_cases import Directory
 from services.resources.store import ResourcesStore
 from services.resources.use_cases.commitments import commit_resources
-from services.resources.use_cases.shared import Directory
 
 PARKED_STATUSES = {400, 403, 422}
 

@@ -8,12 +8,12 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, validated
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import Directory, created
 from services.common.values.ids import new_id
 from services.common.values.quantities import to_hundredths
 from services.resources import access
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-from services.resources.use_cases.shared import Directory
 
 CHUNK = 200  # needs read from the ranking at a time while filtering by status or kind
 
@@ -35,7 +35,7 @@ def raise_need(store: ResourcesStore, directory: Directory, actor: str, village_
         **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
         requested=request.quantity),
         township_code=village["township_code"], village_code=village_code)
-    stored, replayed = shared.created(store.raise_need(
+    stored, replayed = created(store.raise_need(
         need, to_hundredths(request.amount), event,
         IdempotentRequest.of(body, idempotency_key), scope=actor))
     return {"need": stored, "replayed": replayed}

@@ -5,10 +5,10 @@ from services.common.contract import events
 from services.common.contract.http_bodies import PoolAddition
 from services.common.contract.problems import validated
 from services.common.storage.idempotent_requests import IdempotentRequest
+from services.common.use_cases import Directory, created
 from services.common.values.quantities import to_hundredths
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-from services.resources.use_cases.shared import Directory
 
 
 def add_to_pool(store: ResourcesStore, directory: Directory, department_code: str, body: dict,
@@ -24,8 +24,8 @@ def add_to_pool(store: ResourcesStore, directory: Directory, department_code: st
                                 to_hundredths(addition.amount), event,
                                 IdempotentRequest.of(body, idempotency_key))
     if outcome.name == "unit-mismatch":
-        raise shared.unit_mismatch(addition.kind, outcome.value)
-    balance, replayed = shared.created(outcome)
+        raise shared.unit_mismatch(addition.kind, outcome.detail)
+    balance, replayed = created(outcome)
     return {"item": balance.as_dict(department_code), "replayed": replayed}
 
 

@@ -11,11 +11,13 @@ from services.resources.store import ResourcesStore
 
 log = logging.getLogger(__name__)
 
+DIRECTORY_CONSUMER = "resources.directory"
 
-def apply_directory_event(store: ResourcesStore, body: dict, consumer: str) -> bool:
+
+def apply_directory_event(store: ResourcesStore, body: dict) -> bool:
     """A township, village or department registered or changed; False if already applied
     (or older than what is held)."""
-    return store.directory.apply(Envelope.model_validate(body), consumer)
+    return store.directory.apply(Envelope.model_validate(body), DIRECTORY_CONSUMER)
 
 
 def apply_commitment_event(store: ResourcesStore, body: dict) -> bool:

@@ -1,16 +1,11 @@
-"""What the use cases share: the directory they look departments and villages up in, and
-the record (or the problem its absence is) a request names."""
+"""What the use cases share: the record (or the problem its absence is) a request names, looked
+up in the directory (`services/common/use_cases.Directory`), and a unit the pool refuses. A
+create's answer is `services/common/use_cases.created`."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from services.common.contract.codes import DEPARTMENT_PATTERN, is_department_code
-from services.common.contract.problems import idempotency_key_reused, invalid, not_found
-from services.resources.store import Outcome
-
-# (kind, code) -> the directory's record ("township", "village" or "department"), or None.
-# The service's is its projection of the directory, falling back to the assignment service.
-Directory = Callable[[str, str], "dict | None"]
+from services.common.contract.problems import invalid, not_found
+from services.common.use_cases import Directory
 
 
 def department_in_path(directory: Directory, code: str) -> dict:
@@ -52,10 +47,3 @@ def unit_mismatch(kind: str, held_unit: str):
     return invalid(f"this department counts {kind} in {held_unit!r}; use that unit",
                    ["body", "unit"], type="unit-mismatch")
 
-
-def created(outcome: Outcome) -> tuple[object, bool]:
-    """(what was stored, replayed) of a create the store stored or replayed; a reused key is
-    refused."""
-    if outcome.name == "reused":
-        raise idempotency_key_reused()
-    return outcome.value, outcome.name == "replay"

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, not_found
+from services.common.use_cases import Directory
 from services.resources import access
 from services.resources.domain import STATUSES, resource_lines
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-from services.resources.use_cases.shared import Directory
 
 CHUNK = 200  # commitments read at a time, after the first page's worth, while filtering
 

@@ -73,7 +73,8 @@ def test_village_lists_follow_the_same_rule(county):
     assert _codes(directory.list_villages(store, own)) == [V1, V1B]
     assert _codes(directory.list_villages(store, own, T1)) == [V1, V1B]
     problem = refused(directory.list_villages, store, own, T2)
-    assert (problem.status, problem.detail) == (403, "a township reads only its own villages")
+    assert (problem.status, problem.type, problem.detail) == (
+        403, "forbidden", f"township:{T1} may not read another township's villages")
     assert _codes(directory.list_villages(store, "admin")) == [V1, V1B, V2]
     assert _codes(directory.list_villages(store, "department:agri", T2)) == [V2]
 

@@ -99,5 +99,6 @@ def test_lists_by_village_and_who_may_list(county):
     assert [i["id"] for i in inspections.list_inspections(county.store, INSPECTOR, V2)
             ["items"]] == [second["id"]]
     other = refused(inspections.list_inspections, county.store, f"township:{T1}", V2)
-    assert (other.status, other.detail) == (403, "a township reads only its own villages")
+    assert (other.status, other.type, other.detail) == (
+        403, "forbidden", f"township:{T1} may not read another township's villages")
     assert refused(inspections.list_inspections, county.store, "department:agri").status == 403

@@ -12,7 +12,8 @@ DIRECTORY = {("village", VILLAGE): {"code": VILLAGE, "name": "东村"},
              ("department", "agri"): {"code": "agri", "name": "县农业农村局"}}
 
 
-def lookup(kind: str, code: str) -> dict | None:
+def directory(kind: str, code: str) -> dict | None:
+    """What the service's directory lookup answers: the registered record, or None."""
     return DIRECTORY.get((kind, code))
 
 
@@ -33,7 +34,7 @@ def commitment_event(quantity: str = "5.00") -> events.Envelope:
 
 def notify(store: NotificationsStore, event: events.Envelope) -> bool:
     """The event as the township-feed queue hands it to the service."""
-    return feed.notify_township(store, lookup, event.model_dump(mode="json"))
+    return feed.notify_township(store, directory, event.model_dump(mode="json"))
 
 
 def make_webhook(store, box, url="https://zhen.example/hook", types=("*",),

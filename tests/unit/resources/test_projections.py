@@ -1,6 +1,7 @@
 """What the service keeps from events: the directory, villages' views of their commitments
 and needs' shares of them; and the holds it gives back on its own."""
 from services.common.contract import events
+from services.resources.store import PENDING_HOLDS, need_hold
 from services.resources.use_cases import commitments, needs, projections, views
 from tests.unit.resources.conftest import (
     AGRI,
@@ -20,10 +21,9 @@ def test_a_directory_event_is_applied_once_and_never_over_a_newer_revision(store
             revision=revision), township_code=V1[:9], village_code=V1).model_dump(mode="json")
 
     newer = village(2, "东村(新)")
-    assert projections.apply_directory_event(store, newer, "resources.directory")
-    assert not projections.apply_directory_event(store, newer, "resources.directory")
-    assert not projections.apply_directory_event(store, village(1, "东村"),
-                                                 "resources.directory")
+    assert projections.apply_directory_event(store, newer)
+    assert not projections.apply_directory_event(store, newer)
+    assert not projections.apply_directory_event(store, village(1, "东村"))
     assert store.directory.get("village", V1)["name"] == "东村(新)"
 
 
@@ -68,7 +68,7 @@ def test_a_hold_no_commitment_followed_goes_back_to_its_need(store, redis):
     need = needs.raise_need(store, directory, TOWN, V1, need_body("10"))["need"]
     lost = {"id": "cmt_lost", "village_code": V1, "kind": "cement", "unit": "吨"}
     # the process died after holding the need, before the pool was asked
-    redis.zadd("resources:need-holds:pending", {f"{need['id']}|cmt_lost": 0})
+    redis.zadd(PENDING_HOLDS, {need_hold(need["id"], "cmt_lost"): 0})
     assert store.hold_need(V1, need["id"], lost, 400).name == "ok"
     assert needs.village_needs(store, directory, TOWN, V1)["items"][0]["committed"] == "4.00"
     assert projections.give_back_need_holds(store) == 1
