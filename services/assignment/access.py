@@ -2,8 +2,9 @@
 
 Pure functions of a principal and records, built on the shared rules of
 `contract/principals.py` (who reads everything, a township's own villages, acting for a
-township or a department); the use cases raise the problems. An unannounced inspection is
-special: whoever may not see it gets the very answer an unknown id gets.
+township or a department); the use cases raise the problems. Whoever may not see a record
+(a cadre, an assignment, a problem, an unannounced inspection) gets the very answer an unknown
+id gets (`problems.record_for`); 403 is for a record the caller sees.
 """
 from __future__ import annotations
 
@@ -65,6 +66,13 @@ def reads_cadre_history(principal: Principal, cadre: dict) -> bool:
     return reads_everything(principal) or manages_cadre(principal, cadre)
 
 
+def sees_assignment(principal: Principal, assignment: dict,
+                    serving_departments: Iterable[str]) -> bool:
+    """Its cadre's department, and whoever reads its village's team."""
+    return (manages_cadre(principal, assignment)
+            or reads_village(principal, assignment, serving_departments))
+
+
 def _serves_in(principal: Principal, serving_departments: Iterable[str]) -> bool:
     return any(principal.is_department(code) for code in serving_departments)
 
@@ -97,6 +105,10 @@ def resolves_problem(principal: Principal, problem: dict) -> bool:
 def plans_inspections(principal: Principal) -> bool:
     """Inspection teams and the county plan inspections and file their reports."""
     return reads_everything(principal)
+
+
+def files_report(principal: Principal, inspection: dict) -> bool:
+    return plans_inspections(principal)
 
 
 def sees_inspection(principal: Principal, inspection: dict) -> bool:

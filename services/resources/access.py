@@ -1,9 +1,11 @@
 """Who may see and do what with pools, needs and commitments (CONTRACT §2), decided on the
 records involved: pure functions of a principal and records, built on the shared rules of
-services/common/contract/principals.py. The use cases raise the problems.
+services/common/contract/principals.py. The use cases raise the problems, the same for a
+request over HTTP and a department system's message over AMQP (the gateway checks nothing).
 
 A commitment is seen by its department, by its village's township and by those who read
-everything; whoever may not see one gets the very answer an unknown id gets.
+everything; whoever may not see one gets the very answer an unknown id gets
+(`problems.record_for`).
 """
 from __future__ import annotations
 
@@ -44,9 +46,10 @@ def lists_commitments(principal: Principal, village: str | None,
     return reads_everything(principal)
 
 
-def reads_village(principal: Principal, village: dict) -> bool:
-    """A village's needs and resources: any caller but another township."""
-    return reads_unless_another_township(principal, village["township_code"])
+def reads_village(principal: Principal, village_code: str) -> bool:
+    """A village's needs and resources: any caller but another township; decided on the code
+    (its first nine digits are its township's), so before the village is looked up."""
+    return reads_unless_another_township(principal, township_of_village_code(village_code))
 
 
 def reads_needs_of(principal: Principal, township: str | None) -> bool:
@@ -58,3 +61,14 @@ def reads_needs_of(principal: Principal, township: str | None) -> bool:
 
 def raises_need(principal: Principal, village: dict) -> bool:
     return acts_for_township(principal, village["township_code"])
+
+
+def acts_on_pool(principal: Principal, department_code: str) -> bool:
+    """Add to a department's pool and commit from it: the department (over HTTP, or over AMQP
+    from its broker account) or the county; a department never for another."""
+    return acts_for_department(principal, department_code)
+
+
+def reads_pool(principal: Principal, department_code: str) -> bool:
+    """A pool is read by its department and by those who read everything."""
+    return acts_on_pool(principal, department_code) or reads_everything(principal)

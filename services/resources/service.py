@@ -60,20 +60,21 @@ class ResourcesService:
     # --- pools -------------------------------------------------------------------------------
 
     @rpc
-    def add_to_pool(self, department_code: str, body: dict,
+    def add_to_pool(self, actor: str, department_code: str, body: dict,
                     idempotency_key: str | None = None) -> dict:
-        return pools.add_to_pool(self.store, self.directory_entry, department_code, body,
-                                 idempotency_key)
+        return pools.add_to_pool(self.store, self.directory_entry, actor, department_code,
+                                 body, idempotency_key)
 
     @rpc
-    def get_pool(self, department_code: str) -> dict:
-        return pools.get_pool(self.store, self.directory_entry, department_code)
+    def get_pool(self, actor: str, department_code: str) -> dict:
+        return pools.get_pool(self.store, self.directory_entry, actor, department_code)
 
     # --- commitments -------------------------------------------------------------------------
 
     @rpc
-    def commit_resources(self, body: dict, idempotency_key: str | None = None) -> dict:
-        return commitments.commit_resources(self.store, self.directory_entry, body, idempotency_key)
+    def commit_resources(self, actor: str, body: dict, idempotency_key: str | None = None) -> dict:
+        return commitments.commit_resources(self.store, self.directory_entry, actor, body,
+                                            idempotency_key)
 
     @rpc
     def get_commitment(self, actor: str, commitment_id: str) -> dict:

@@ -20,8 +20,14 @@ EVERYONE = set(KEYED)
 T1, T2 = "610581100", "610581101"
 V1, V2 = f"{T1}201", f"{T2}201"
 
-# (method, path with {names} from the world, body) -> who may. `hidden`: the others get the
-# answer an unknown id gets (404), not 403 (unannounced inspections, commitments).
+# Refused callers who may not even see the record a path (or body) names get the answer an
+# unknown id gets, not 403 (CONTRACT §2: nothing tells another township's or department's
+# record from a made-up id); 403 is for a caller who sees it but may not do this.
+HIDDEN = EVERYONE  # none of the refused callers sees the record
+OTHERS = {"other_dept", "other_town"}  # the refused who do not see it; the others get 403
+
+# (method, path with {names} from the world, body) -> who may[, the refused who may not see
+# the record[, the status an unknown id gets, if not 404]].
 MATRIX = [
     ("POST", "/v1/api-keys", {"principal": "inspector:新"}, {"admin"}),
     ("DELETE", "/v1/api-keys/{spare_key}", None, {"admin"}),
@@ -38,18 +44,22 @@ MATRIX = [
     ("POST", "/v1/cadres", {"name": "新干部", "department_code": "agri"},
      {"admin", "own_dept"}),
     ("GET", "/v1/cadres?department=agri", None, {"admin", "own_dept", "inspector"}),
-    ("GET", "/v1/cadres/{cadre}", None, {"admin", "own_dept", "inspector", "own_town"}),
-    ("GET", "/v1/cadres/{cadre}/assignments", None, {"admin", "own_dept", "inspector"}),
+    ("GET", "/v1/cadres/{cadre}", None, {"admin", "own_dept", "inspector", "own_town"},
+     HIDDEN),
+    ("GET", "/v1/cadres/{cadre}/assignments", None, {"admin", "own_dept", "inspector"},
+     OTHERS),  # own_town sees the cadre serving in its village, not its history
     ("GET", "/v1/cadres/{cadre}/work-summary", None,
-     {"admin", "own_dept", "inspector", "own_town"}),
+     {"admin", "own_dept", "inspector", "own_town"}, HIDDEN),
     ("POST", "/v1/assignments", {"cadre_id": "{free_cadre}", "village_code": V1,
                                  "role": "member", "starts_on": "2026-01-01",
-                                 "ends_on": "2026-12-31"}, {"admin", "own_dept"}),
-    ("POST", "/v1/assignments/{ending}/end", {"reason": "completed"}, {"admin", "own_dept"}),
+                                 "ends_on": "2026-12-31"}, {"admin", "own_dept"},
+     OTHERS | {"own_town"}, 422),  # unknown-cadre: the free cadre serves nowhere
+    ("POST", "/v1/assignments/{ending}/end", {"reason": "completed"}, {"admin", "own_dept"},
+     OTHERS),
     ("GET", f"/v1/villages/{V1}/team", None, {"admin", "inspector", "own_town", "own_dept"}),
     ("POST", "/v1/assignments/{assignment}/logs", {"date": "2026-03-01", "task": "plan",
                                                    "households_visited": 3, "note": ""},
-     {"admin", "own_dept"}),
+     {"admin", "own_dept"}, OTHERS),
     ("GET", f"/v1/villages/{V1}/work-summary", None,
      {"admin", "inspector", "own_town", "own_dept"}),
     ("POST", f"/v1/villages/{V1}/problems", {"category": "plan", "title": "规划"},
@@ -57,15 +67,15 @@ MATRIX = [
     ("GET", f"/v1/villages/{V1}/problems", None, {"admin", "inspector", "own_town",
                                                    "own_dept"}),
     ("POST", "/v1/problems/{problem}/resolve", {"resolution": "已解决"},
-     {"admin", "own_town"}),
+     {"admin", "own_town"}, OTHERS),  # own_dept serves there: it sees the problem
     ("POST", "/v1/inspections", {"village_code": V1, "planned_for": "2026-12-01"},
      {"admin", "inspector"}),
     ("POST", "/v1/inspections/{planned}/report", {"visited_on": "2026-12-01", "score": 80,
                                                   "findings": []},
-     {"admin", "inspector"}, "hidden"),
+     {"admin", "inspector"}, HIDDEN),
     ("GET", f"/v1/inspections?village={V1}", None, {"admin", "inspector", "own_town"}),
-    ("GET", "/v1/inspections/{planned}", None, {"admin", "inspector"}, "hidden"),
-    ("GET", "/v1/inspections/{filed}", None, {"admin", "inspector", "own_town"}, "hidden"),
+    ("GET", "/v1/inspections/{planned}", None, {"admin", "inspector"}, HIDDEN),
+    ("GET", "/v1/inspections/{filed}", None, {"admin", "inspector", "own_town"}, HIDDEN),
     ("POST", "/v1/departments/agri/pool", {"kind": "cement", "unit": "吨", "quantity": "1"},
      {"admin", "own_dept"}),
     ("GET", "/v1/departments/agri/pool", None, {"admin", "own_dept", "inspector"}),
@@ -76,10 +86,11 @@ MATRIX = [
     ("GET", "/v1/commitments?department=agri", None, EVERYONE - {"other_dept"}),
     ("GET", f"/v1/commitments?village={V1}", None, EVERYONE - {"other_town"}),
     ("GET", "/v1/commitments/{commitment}", None,
-     {"admin", "inspector", "own_dept", "own_town"}, "hidden"),
-    ("POST", "/v1/commitments/{commitment}/deliver", {}, {"admin", "own_dept"}),
-    ("POST", "/v1/commitments/{delivered}/confirm", None, {"admin", "own_town"}),
-    ("POST", "/v1/commitments/{cancellable}/cancel", {"reason": "调整"}, {"admin", "own_dept"}),
+     {"admin", "inspector", "own_dept", "own_town"}, HIDDEN),
+    ("POST", "/v1/commitments/{commitment}/deliver", {}, {"admin", "own_dept"}, OTHERS),
+    ("POST", "/v1/commitments/{delivered}/confirm", None, {"admin", "own_town"}, OTHERS),
+    ("POST", "/v1/commitments/{cancellable}/cancel", {"reason": "调整"}, {"admin", "own_dept"},
+     OTHERS),
     ("GET", f"/v1/villages/{V1}/resources", None, EVERYONE - {"other_town"}),
     ("POST", f"/v1/villages/{V1}/needs", {"kind": "cement", "unit": "吨", "quantity": "5",
                                           "category": "economy", "purpose": "晾晒场"},
@@ -210,12 +221,14 @@ def test_refused_callers_are_refused_and_change_nothing(world):
     store = redis.Redis.from_url(system.env["REDIS_URL"])
     before = settled(store, timeout=10)
     wrong = []
-    for method, path, body, allowed, *hidden in MATRIX:
+    for method, path, body, allowed, *unseen in MATRIX:
         path, body = fill(path, world), fill(body, world)
-        refused_with = 404 if hidden else 403
+        hidden_from = unseen[0] if unseen else set()
+        unknown = unseen[1] if len(unseen) > 1 else 404
         for who in [*sorted(EVERYONE - allowed), None, "revoked"]:
             status = call(system, keys.get(who) if who else None, method, path, body)
-            expected = 401 if who in (None, "revoked") else refused_with
+            expected = (401 if who in (None, "revoked")
+                        else unknown if who in hidden_from else 403)
             if status != expected:
                 wrong.append(f"{method} {path} as {who}: {status}, expected {expected}")
     assert not wrong, "\n".join(wrong)
@@ -225,10 +238,10 @@ def test_refused_callers_are_refused_and_change_nothing(world):
 def test_allowed_callers_get_past_the_door(world):
     world, system = world
     wrong = []
-    for method, path, body, allowed, *hidden in MATRIX:
+    for method, path, body, allowed, *unseen in MATRIX:
         path, body = fill(path, world), fill(body, world)
         for who in sorted(allowed):
             status = call(system, world["keys"][who], method, path, body)
-            if status in (401, 403) or (hidden and status == 404) or status >= 500:
+            if status in (401, 403) or (unseen and status == 404) or status >= 500:
                 wrong.append(f"{method} {path} as {who}: {status}")
     assert not wrong, "\n".join(wrong)

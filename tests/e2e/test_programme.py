@@ -69,7 +69,8 @@ def test_phone_is_shown_only_to_admin_and_the_cadres_department(system, county, 
         team = township.get(f"/v1/villages/{county['village']}/team").json()["items"]
         assert [a["cadre_name"] for a in team] == ["王建国"]
     with system.client(keys["neighbour"]) as neighbour:
-        assert neighbour.get(f"/v1/cadres/{cadre['id']}").status_code == 403
+        # a cadre it may not see is answered as an unknown one (CONTRACT §2)
+        assert neighbour.get(f"/v1/cadres/{cadre['id']}").status_code == 404
     items = wait_until(lambda: inbox(system, county), 10, what="the assignment notification")
     assert items[0]["type"] == "assignment.assignment_started"
     assert "王建国" in items[0]["title_zh"]
@@ -99,7 +100,8 @@ def test_assignment_rules(system, county, keys):
         stranger = other_department.post("/v1/assignments", json={
             "cadre_id": first["id"], "village_code": other_village, "role": "member",
             "starts_on": "2027-01-01", "ends_on": "2027-12-31"})
-        assert stranger.status_code == 403
+        # another department's cadre is answered as an unknown one (CONTRACT §2)
+        assert (stranger.status_code, stranger.json()["type"]) == (422, "unknown-cadre")
 
 
 def test_ending_keeps_history_and_a_leaderless_village_is_flagged(system, county, keys):

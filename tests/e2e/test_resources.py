@@ -66,7 +66,11 @@ def test_lifecycle_moves_forward_and_settles_the_pool(system, county, parties):
     assert (pool["reserved"], pool["delivered"], pool["available"]) == ("0.00", "25.00",
                                                                          "75.00")
     with system.client(parties["neighbour"]) as neighbour:
-        assert neighbour.post(f"/v1/commitments/{first['id']}/confirm").status_code == 403
+        # another township's commitment is answered as an unknown one (CONTRACT §2)
+        hidden = neighbour.post(f"/v1/commitments/{first['id']}/confirm")
+        missing = neighbour.post("/v1/commitments/cmt_00000000000000000000000000/confirm")
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.json()["type"] == missing.json()["type"] == "not-found"
     with system.client(parties["township"]) as township:
         confirmed = township.post(f"/v1/commitments/{first['id']}/confirm")
         assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"

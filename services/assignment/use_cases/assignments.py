@@ -29,12 +29,10 @@ def start_assignment(store: AssignmentStore, actor: str, body: dict,
     assigned for overlapping dates and a village's leader or first secretary taken."""
     principal = Principal.parse(actor)
     request = validated(AssignmentIn, body)
-    cadre = store.cadre(request.cadre_id)
-    if cadre is None:
-        raise invalid(f"cadre {request.cadre_id} does not exist", ["body", "cadre_id"],
-                      type="unknown-cadre")
-    if not access.manages_cadre(principal, cadre):
-        raise forbidden(principal, f"assign cadres of {cadre['department_code']}")
+    cadre = shared.cadre(store, principal, request.cadre_id, access.manages_cadre,
+                         "assign this cadre", unknown=invalid(
+                             f"cadre {request.cadre_id} does not exist", ["body", "cadre_id"],
+                             type="unknown-cadre"))
     village = shared.village_named_in_body(store, request.village_code)
     assignment = {
         "id": new_id("asg"),
@@ -75,9 +73,8 @@ def end_assignment(store: AssignmentStore, actor: str, assignment_id: str, body:
     leader today also tells its township the village is leaderless."""
     principal = Principal.parse(actor)
     request = validated(EndAssignment, body)
-    assignment = shared.assignment(store, assignment_id)
-    if not access.manages_cadre(principal, assignment):
-        raise forbidden(principal, "end this assignment")
+    assignment = shared.assignment(store, principal, assignment_id, access.manages_cadre,
+                                   "end this assignment")
     ended = {**assignment, "status": status_after_end(request.reason),
              "ended_at": utc_now(), "end_reason": request.reason, "end_note": request.note}
     fields = events.AssignmentEnded.model_fields
@@ -109,7 +106,7 @@ def end_assignment(store: AssignmentStore, actor: str, assignment_id: str, body:
 def village_team(store: AssignmentStore, actor: str, village_code: str) -> dict:
     """The village's active assignments: leader, first secretary, then members."""
     principal = Principal.parse(actor)
-    village = shared.village(store, village_code)
+    village = shared.village(store, principal, village_code)
     team = store.active_assignments(village_code)
     if not access.reads_village(principal, village, {a["department_code"] for a in team}):
         raise forbidden(principal, f"read the team of {village_code}")
@@ -120,8 +117,7 @@ def cadre_assignments(store: AssignmentStore, actor: str, cadre_id: str,
                       after: str | None = None, limit=None) -> dict:
     """A cadre's assignments, ended ones too, newest first."""
     principal = Principal.parse(actor)
-    cadre = shared.cadre(store, cadre_id)
-    if not access.reads_cadre_history(principal, cadre):
-        raise forbidden(principal, "read this cadre's assignments")
+    shared.cadre(store, principal, cadre_id, access.reads_cadre_history,
+                 "read this cadre's assignments")
     items, next_cursor = store.assignments_of_cadre(cadre_id, after, parse_limit(limit))
     return page(shared.with_absences(store, items), next_cursor)

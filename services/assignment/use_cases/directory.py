@@ -8,16 +8,10 @@ from services.assignment.domain import village_belongs
 from services.assignment.store import DIRECTORY, AssignmentStore
 from services.assignment.use_cases import shared
 from services.common.contract import events
-from services.common.contract.codes import (
-    DEPARTMENT_PATTERN,
-    is_department_code,
-    is_township_code,
-    is_village_code,
-)
 from services.common.contract.http_bodies import DepartmentIn, TownshipIn, VillageIn
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
-from services.common.contract.problems import forbidden, invalid, not_found, validated
+from services.common.contract.problems import forbidden, invalid, not_found, valid_code, validated
 
 KINDS = tuple(DIRECTORY)  # township, village, department
 
@@ -31,8 +25,7 @@ def public(record: dict) -> dict:
 
 
 def register_township(store: AssignmentStore, code: str, body: dict) -> dict:
-    if not is_township_code(code):
-        raise invalid("a township code is 9 digits", ["path", "code"])
+    valid_code("township", code, ["path", "code"])
     township = validated(TownshipIn, body)
     if not code.startswith(township.county_code):
         raise invalid(f"township {code} is not in county {township.county_code}",
@@ -53,8 +46,7 @@ def register_township(store: AssignmentStore, code: str, body: dict) -> dict:
 
 def validated_village(code: str, body: dict) -> VillageIn:
     """Every rule a village must meet on its own (its township's existence aside)."""
-    if not is_village_code(code):
-        raise invalid("a village code is 12 digits", ["path", "code"])
+    valid_code("village", code, ["path", "code"])
     village = validated(VillageIn, body)
     if not village_belongs(code, village.township_code):
         raise invalid(f"village {code} cannot belong to township {village.township_code}: "
@@ -85,8 +77,7 @@ def register_village(store: AssignmentStore, code: str, body: dict) -> dict:
 
 
 def register_department(store: AssignmentStore, code: str, body: dict) -> dict:
-    if not is_department_code(code):
-        raise invalid(f"a department code matches {DEPARTMENT_PATTERN}", ["path", "code"])
+    valid_code("department", code, ["path", "code"])
     department = validated(DepartmentIn, body)
 
     def announce(record):
@@ -120,10 +111,7 @@ def get_township(store: AssignmentStore, actor: str, code: str) -> dict:
 def get_village(store: AssignmentStore, actor: str, code: str) -> dict:
     """Another township's village is refused before it is looked up (its code names its
     township)."""
-    principal = Principal.parse(actor)
-    if not access.reads_directory_village(principal, code):
-        raise shared.not_own_village(principal)
-    return _entry(store, "village", code)
+    return public(shared.village(store, Principal.parse(actor), code))
 
 
 def get_department(store: AssignmentStore, code: str) -> dict:

@@ -16,7 +16,6 @@ from services.common.contract.http_bodies import InspectionIn, InspectionReport
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import (
-    Problem,
     conflict,
     forbidden,
     invalid,
@@ -26,11 +25,6 @@ from services.common.contract.problems import (
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.use_cases import created
 from services.common.values.ids import new_id
-
-
-def no_such_inspection(inspection_id: str) -> Problem:
-    # The one answer for "does not exist" and "exists, but not for you".
-    return not_found("inspection", inspection_id)
 
 
 def plan_inspection(store: AssignmentStore, actor: str, body: dict,
@@ -52,13 +46,9 @@ def plan_inspection(store: AssignmentStore, actor: str, body: dict,
 def file_report(store: AssignmentStore, actor: str, inspection_id: str, body: dict) -> dict:
     """The report names cadres serving in the village, present or absent; each absence counts
     against the cadre's assignment. A filed report cannot change (the store refuses it)."""
-    principal = Principal.parse(actor)
-    if not access.plans_inspections(principal):
-        raise no_such_inspection(inspection_id)
     request = validated(InspectionReport, body)
-    inspection = store.inspection(inspection_id)
-    if inspection is None:
-        raise no_such_inspection(inspection_id)
+    inspection = shared.inspection(store, Principal.parse(actor), inspection_id,
+                                   access.files_report, "file this inspection's report")
     team = {a["cadre_id"]: a for a in store.active_assignments(inspection["village_code"])}
     strangers = unknown_cadres([*request.cadres_present, *request.cadres_absent], team)
     if strangers:
@@ -79,15 +69,12 @@ def file_report(store: AssignmentStore, actor: str, inspection_id: str, body: di
         raise conflict("inspection-filed", f"inspection {inspection_id} was filed; "
                                            "a filed report cannot change")
     if outcome.name == "not-found":
-        raise no_such_inspection(inspection_id)
+        raise not_found("inspection", inspection_id)
     return outcome.record
 
 
 def get_inspection(store: AssignmentStore, actor: str, inspection_id: str) -> dict:
-    inspection = store.inspection(inspection_id)
-    if inspection is None or not access.sees_inspection(Principal.parse(actor), inspection):
-        raise no_such_inspection(inspection_id)
-    return inspection
+    return shared.inspection(store, Principal.parse(actor), inspection_id)
 
 
 def list_inspections(store: AssignmentStore, actor: str, village: str | None = None,

@@ -27,7 +27,7 @@ def report_problem(store: AssignmentStore, actor: str, village_code: str, body: 
     """An Idempotency-Key repeats for the same reporter in the same village: the same key and
     body for another village report a problem there."""
     principal = Principal.parse(actor)
-    village = shared.village(store, village_code)
+    village = shared.village(store, principal, village_code)
     request = validated(ProblemIn, body)
     if not access.reports_problem(principal, village,
                                   shared.serving_departments(store, village_code)):
@@ -48,7 +48,7 @@ def report_problem(store: AssignmentStore, actor: str, village_code: str, body: 
 def list_problems(store: AssignmentStore, actor: str, village_code: str,
                   status: str | None = None, after: str | None = None, limit=None) -> dict:
     principal = Principal.parse(actor)
-    village = shared.village(store, village_code)
+    village = shared.village(store, principal, village_code)
     if not access.reads_village(principal, village,
                                 shared.serving_departments(store, village_code)):
         raise forbidden(principal, f"read the problems of {village_code}")
@@ -63,11 +63,8 @@ def resolve_problem(store: AssignmentStore, actor: str, problem_id: str, body: d
     """The village's township (or the county) resolves an open problem, once."""
     principal = Principal.parse(actor)
     request = validated(ResolveProblem, body)
-    problem = store.problem(problem_id)
-    if problem is None:
-        raise not_found("problem", problem_id)
-    if not access.resolves_problem(principal, problem):
-        raise forbidden(principal, "resolve this problem")
+    problem = shared.problem(store, principal, problem_id, access.resolves_problem,
+                             "resolve this problem")
     resolved = {**problem, "status": "resolved", "resolution": request.resolution,
                 "resolved_by": actor, "resolved_at": utc_now()}
     event = events.make_event("assignment.problem_resolved", events.ProblemResolved(

@@ -3,9 +3,20 @@ depends on (who serves in a village, where a cadre serves), and the refusal of a
 township's village. A create's answer is `services/common/use_cases.created`."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from services.assignment import access
 from services.assignment.store import AssignmentStore
 from services.common.contract.principals import Principal
-from services.common.contract.problems import Problem, forbidden, invalid, not_found
+from services.common.contract.problems import (
+    Problem,
+    forbidden,
+    invalid,
+    not_found,
+    record_for,
+)
+
+Rule = Callable[[Principal, dict], bool]  # an access.py rule on one record
 
 
 def not_own_village(township: Principal) -> Problem:
@@ -22,26 +33,54 @@ def village_named_in_body(store: AssignmentStore, code: str) -> dict:
     return village
 
 
-def village(store: AssignmentStore, code: str) -> dict:
-    """A village a path names: 404 when not registered."""
+def village(store: AssignmentStore, principal: Principal, code: str) -> dict:
+    """A village a path names: 404 when not registered. Another township's is refused on its
+    code before it is looked up, so the 403 is the same whether it exists or not."""
+    if not access.reads_directory_village(principal, code):
+        raise not_own_village(principal)
     found = store.get("village", code)
     if found is None:
         raise not_found("village", code)
     return found
 
 
-def cadre(store: AssignmentStore, cadre_id: str) -> dict:
-    found = store.cadre(cadre_id)
-    if found is None:
-        raise not_found("cadre", cadre_id)
-    return found
+# The records an id names, if the caller may do with them what it asks (by default, read
+# them); one it may not see is answered as an unknown id is (`record_for`).
+
+def cadre(store: AssignmentStore, principal: Principal, cadre_id: str,
+          may: Rule | None = None, doing: str = "", unknown: Problem | None = None) -> dict:
+    """`unknown`: the answer to an unknown id, if not 404 (a cadre a body names)."""
+    return record_for(
+        principal, store.cadre(cadre_id), unknown or not_found("cadre", cadre_id),
+        lambda who, cadre: access.reads_cadre(who, cadre, serving_townships(store, cadre_id)),
+        may, doing)
 
 
-def assignment(store: AssignmentStore, assignment_id: str) -> dict:
-    found = store.assignment(assignment_id)
-    if found is None:
-        raise not_found("assignment", assignment_id)
-    return found
+def assignment(store: AssignmentStore, principal: Principal, assignment_id: str,
+               may: Rule | None = None, doing: str = "") -> dict:
+    return record_for(
+        principal, store.assignment(assignment_id), not_found("assignment", assignment_id),
+        lambda who, assignment: access.sees_assignment(
+            who, assignment, serving_departments(store, assignment["village_code"])),
+        may, doing)
+
+
+def problem(store: AssignmentStore, principal: Principal, problem_id: str,
+            may: Rule | None = None, doing: str = "") -> dict:
+    """A problem is seen by whoever reads its village's ledger."""
+    return record_for(
+        principal, store.problem(problem_id), not_found("problem", problem_id),
+        lambda who, problem: access.reads_village(
+            who, problem, serving_departments(store, problem["village_code"])),
+        may, doing)
+
+
+def inspection(store: AssignmentStore, principal: Principal, inspection_id: str,
+               may: Rule | None = None, doing: str = "") -> dict:
+    """A planned inspection is seen by inspectors and the county only: to anyone else it is
+    an id that does not exist."""
+    return record_for(principal, store.inspection(inspection_id),
+                      not_found("inspection", inspection_id), access.sees_inspection, may, doing)
 
 
 def serving_departments(store: AssignmentStore, village_code: str) -> set[str]:

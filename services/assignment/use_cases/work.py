@@ -22,9 +22,8 @@ def log_work(store: AssignmentStore, actor: str, assignment_id: str, body: dict,
     refuses an assignment no longer active."""
     principal = Principal.parse(actor)
     request = validated(WorkLogIn, body)
-    assignment = shared.assignment(store, assignment_id)
-    if not access.manages_cadre(principal, assignment):
-        raise forbidden(principal, "log work on this assignment")
+    assignment = shared.assignment(store, principal, assignment_id, access.manages_cadre,
+                                   "log work on this assignment")
     day = request.date.isoformat()
     if not within_term(assignment, request.date):
         raise invalid(f"{day} is outside the assignment ({assignment['starts_on']} to "
@@ -52,7 +51,7 @@ def log_work(store: AssignmentStore, actor: str, assignment_id: str, body: dict,
 
 def village_work_summary(store: AssignmentStore, actor: str, village_code: str) -> dict:
     principal = Principal.parse(actor)
-    village = shared.village(store, village_code)
+    village = shared.village(store, principal, village_code)
     if not access.reads_village(principal, village,
                                 shared.serving_departments(store, village_code)):
         raise forbidden(principal, f"read the work of {village_code}")
@@ -61,9 +60,6 @@ def village_work_summary(store: AssignmentStore, actor: str, village_code: str) 
 
 
 def cadre_work_summary(store: AssignmentStore, actor: str, cadre_id: str) -> dict:
-    principal = Principal.parse(actor)
-    cadre = shared.cadre(store, cadre_id)
-    if not access.reads_cadre(principal, cadre, shared.serving_townships(store, cadre_id)):
-        raise forbidden(principal, "read this cadre's work")
+    shared.cadre(store, Principal.parse(actor), cadre_id)
     counters, days = store.work_counters("cadre", cadre_id)
     return {"cadre_id": cadre_id, **work_summary(counters, days)}

@@ -5,10 +5,19 @@ same class with the same arguments instead of a generic RemoteError.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
 from pydantic import BaseModel, ValidationError
+
+from services.common.contract.codes import (
+    DEPARTMENT_PATTERN,
+    is_department_code,
+    is_township_code,
+    is_village_code,
+)
+from services.common.contract.principals import Principal
 
 TITLES = {
     400: "Bad request",
@@ -68,6 +77,27 @@ def forbidden(who: object, doing: str) -> Problem:
     return Problem(403, "forbidden", f"{who} may not {doing}")
 
 
+def record_for(who: Principal, record: dict | None, unknown: Problem,
+               sees: Callable[[Principal, dict], bool],
+               may: Callable[[Principal, dict], bool] | None = None, doing: str = "") -> dict:
+    """The record a request names (`None`: there is none), if `who` may do with it what it
+    asks (`may`; when that is only reading it, `sees`).
+
+    The one rule for every refusal on a record (CONTRACT §2: a township never sees another
+    township's data, nor a department another department's): a caller who may not see the
+    record gets `unknown`, the very answer an id that does not exist gets (404 `not-found`, or
+    a body's 422), so its existence cannot be told; 403 only when it sees the record but may
+    not do this to it (a department confirming the receipt of its own delivery). Every caller
+    `may` admits must be one `sees` admits; `sees` is asked only of a refusal."""
+    if record is None:
+        raise unknown
+    if (may or sees)(who, record):
+        return record
+    if may is not None and sees(who, record):
+        raise forbidden(who, doing)
+    raise unknown
+
+
 def unavailable(detail: str) -> Problem:
     """503: something this answer needs (a service, a store) did not answer; retry later."""
     return Problem(503, "service-unavailable", detail)
@@ -79,6 +109,22 @@ def conflict(type: str, detail: str, **extra: Any) -> Problem:
 
 def invalid(detail: str, loc: list | None = None, type: str = "validation-failed") -> Problem:
     return Problem(422, type, detail, errors=[{"loc": loc or [], "msg": detail}])
+
+
+_CODES = {  # kind -> (the check, what a code of that kind is), CONTRACT §1
+    "township": (is_township_code, "a township code is 9 digits"),
+    "village": (is_village_code, "a village code is 12 digits"),
+    "department": (is_department_code, f"a department code matches {DEPARTMENT_PATTERN}"),
+}
+
+
+def valid_code(kind: str, code: str, loc: list) -> str:
+    """`code` if it is a well-formed township, village or department code; else 422 at `loc`
+    (`["path", "code"]`, `["query", "township"]`)."""
+    is_code, rule = _CODES[kind]
+    if not is_code(code):
+        raise invalid(rule, loc)
+    return code
 
 
 def from_validation_error(exc: ValidationError, prefix: tuple = ("body",)) -> Problem:

@@ -3,15 +3,15 @@ notifications status`)."""
 from __future__ import annotations
 
 from services.common.contract.paging import page
+from services.common.contract.problems import valid_code
 from services.notifications import domain
 from services.notifications.store import NotificationsStore
-from services.notifications.use_cases.shared import township_code_checked
 
 
 def feed_status(store: NotificationsStore, township: str | None = None) -> dict:
     """Per township (or only `township`): notifications not yet signed for, its webhooks, and
     how many are failing."""
-    codes = ([township_code_checked(township, ["query", "township"])] if township
+    codes = ([valid_code("township", township, ["query", "township"])] if township
              else store.townships())
     items = []
     for code in codes:

@@ -1,17 +1,10 @@
 """What the use cases share: the township whose feed a caller reads or changes (`access.py`
-decides), and a township code checked."""
+decides; its code checked as every service checks one, `problems.valid_code`)."""
 from __future__ import annotations
 
-from services.common.contract.codes import is_township_code
 from services.common.contract.principals import Principal
-from services.common.contract.problems import forbidden, invalid
+from services.common.contract.problems import forbidden, valid_code
 from services.notifications import access
-
-
-def township_code_checked(code: str, loc: list) -> str:
-    if not is_township_code(code):
-        raise invalid("a township code is 9 digits", loc)
-    return code
 
 
 def feed_to_read(actor: str, township_code: str) -> str:
@@ -19,7 +12,7 @@ def feed_to_read(actor: str, township_code: str) -> str:
     principal = Principal.parse(actor)
     if not access.reads_feed(principal, township_code):
         raise forbidden(principal, f"read the feed of township {township_code}")
-    return township_code_checked(township_code, ["path", "code"])
+    return valid_code("township", township_code, ["path", "code"])
 
 
 def feed_to_change(actor: str, township_code: str) -> str:
@@ -27,4 +20,4 @@ def feed_to_change(actor: str, township_code: str) -> str:
     principal = Principal.parse(actor)
     if not access.changes_feed(principal, township_code):
         raise forbidden(principal, f"change the feed of township {township_code}")
-    return township_code_checked(township_code, ["path", "code"])
+    return valid_code("township", township_code, ["path", "code"])

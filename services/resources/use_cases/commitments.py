@@ -2,7 +2,6 @@
 one of its needs), delivers or cancels; the village's township confirms the delivery."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from services.common.contract import events
@@ -34,12 +33,15 @@ from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
 
 
-def commit_resources(store: ResourcesStore, directory: Directory, body: dict,
+def commit_resources(store: ResourcesStore, directory: Directory, actor: str, body: dict,
                      idempotency_key: str | None = None) -> dict:
-    """Reserve from the department's pool for a village; {"commitment", "replayed"}. Who may
-    is the gateway's check (the department in the body, or admin) or, over AMQP, the
-    broker's (`ingress.receive_commitment`)."""
+    """Reserve from the department's pool for a village; {"commitment", "replayed"}. `actor`
+    is the caller over HTTP, or over AMQP the department whose broker account sent it
+    (`ingress.receive_commitment`): one rule for both (`access.acts_on_pool`)."""
+    principal = Principal.parse(actor)
     request = validated(CommitmentRequest, body)
+    if not access.acts_on_pool(principal, request.department_code):
+        raise forbidden(principal, f"commit from the pool of {request.department_code}")
     shared.department_in_body(directory, request.department_code)
     village = shared.village_in_body(directory, request.village_code)
     step = STEPS["commit"]
@@ -97,18 +99,6 @@ def _refusal(outcome: Outcome, commitment: dict) -> Problem | None:
     return None
 
 
-def _taking_a_step(store: ResourcesStore, principal: Principal, commitment_id: str,
-                   may: Callable[[Principal, dict], bool], doing: str) -> dict:
-    """The commitment a step names, if the caller may take it (403 otherwise, as before and as
-    the end-to-end tests hold; every caller who may take a step sees the commitment)."""
-    commitment = store.commitment(commitment_id)
-    if commitment is None:
-        raise not_found("commitment", commitment_id)
-    if not may(principal, commitment):
-        raise forbidden(principal, doing)
-    return commitment
-
-
 def _move(store: ResourcesStore, commitment: dict, step_name: str, changes: dict,
           delivered: int = 0) -> dict:
     """Take the commitment one step forward, with its event and its pool's settlement."""
@@ -134,8 +124,8 @@ def deliver(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -
     """The department delivered: all it committed, or less (the rest goes back to its pool)."""
     principal = Principal.parse(actor)
     request = validated(Delivery, body)
-    commitment = _taking_a_step(store, principal, commitment_id, access.settles_commitment,
-                                "deliver this commitment")
+    commitment = shared.commitment(store, principal, commitment_id,
+                                   access.settles_commitment, "deliver this commitment")
     committed = to_hundredths(Decimal(commitment["quantity"]))
     delivered = to_hundredths(Decimal(request.quantity)) if request.quantity else committed
     if delivered > committed:
@@ -151,8 +141,9 @@ def deliver(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -
 def confirm(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
     """The township's receipt (签收) of a delivery to one of its villages."""
     principal = Principal.parse(actor)
-    commitment = _taking_a_step(store, principal, commitment_id, access.confirms_delivery,
-                                "confirm this delivery; its township does")
+    commitment = shared.commitment(store, principal, commitment_id,
+                                   access.confirms_delivery,
+                                   "confirm this delivery; its township does")
     return _move(store, commitment, "confirm", {"confirmed_at": utc_now(),
                                                 "confirmed_by": actor})
 
@@ -160,7 +151,7 @@ def confirm(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
 def cancel(store: ResourcesStore, actor: str, commitment_id: str, body: dict) -> dict:
     principal = Principal.parse(actor)
     request = validated(Cancellation, body)
-    commitment = _taking_a_step(store, principal, commitment_id, access.settles_commitment,
-                                "cancel this commitment")
+    commitment = shared.commitment(store, principal, commitment_id,
+                                   access.settles_commitment, "cancel this commitment")
     return _move(store, commitment, "cancel", {"cancelled_at": utc_now(),
                                                "cancel_reason": request.reason})

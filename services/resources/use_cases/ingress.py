@@ -1,10 +1,11 @@
 """What a department system's AMQP message gets (CONTRACT §5).
 
-The broker checked `user_id`; it names the sender's account, `dept-<code>`. A message for
-another department is refused. A message that cannot be parsed or validated, or that comes
-from an account that is not a department's, is answered with a problem and parked. A valid
-request the rules refuse (409 insufficient-pool, say) is answered, not parked: the sender did
-nothing wrong, the pool was short.
+The broker checked `user_id`; it names the sender's account, `dept-<code>`, and the message
+is that department's request: the rule an HTTP request meets decides it (`access.py`; one for
+another department is 403, as over HTTP). A message that cannot be parsed or validated, that
+comes from an account that is not a department's, or that the rule refuses is answered with a
+problem and parked. A valid request the pool refuses (409 insufficient-pool, say) is
+answered, not parked: the sender did nothing wrong, the pool was short.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def receive_commitment(store: ResourcesStore, directory: Directory, body: bytes,
     A problem of ours (5xx: a store or service away) is raised: the message goes back to its
     queue and is tried again."""
     try:
-        request = parse_commitment(body, properties)
-        result = commit_resources(store, directory, request, properties.get("message_id"))
+        department, request = parse_commitment(body, properties)
+        result = commit_resources(store, directory, f"department:{department}", request,
+                                  properties.get("message_id"))
     except Problem as problem:
         if problem.status >= 500:
             raise
@@ -37,9 +39,10 @@ def receive_commitment(store: ResourcesStore, directory: Directory, body: bytes,
     return IngressOutcome(201, result["commitment"])
 
 
-def parse_commitment(body: bytes, properties: dict) -> dict:
-    """The request body, or a Problem saying why not. `sender`: the account the raw consumer
-    found sent it (services/common/messaging/ingress_consumer.py, `sender_of`)."""
+def parse_commitment(body: bytes, properties: dict) -> tuple[str, dict]:
+    """(the sending department, the request body), or a Problem saying why not. `sender`: the
+    account the raw consumer found sent it (services/common/messaging/ingress_consumer.py,
+    `sender_of`)."""
     department = department_of_account(properties.get("sender"))
     if department is None:
         raise Problem(403, "not-a-department-account",
@@ -52,8 +55,4 @@ def parse_commitment(body: bytes, properties: dict) -> dict:
     if not isinstance(request, dict):
         raise Problem(422, "validation-failed", "the message body must be a JSON object",
                       errors=[{"loc": ["body"], "msg": "not an object"}])
-    if request.get("department_code") != department:
-        raise Problem(403, "forbidden",
-                      f"account dept-{department} may commit only for department "
-                      f"{department}, not {request.get('department_code')!r}")
-    return request
+    return department, request

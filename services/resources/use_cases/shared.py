@@ -3,26 +3,45 @@ up in the directory (`services/common/use_cases.Directory`), and a unit the pool
 create's answer is `services/common/use_cases.created`."""
 from __future__ import annotations
 
-from services.common.contract.codes import DEPARTMENT_PATTERN, is_department_code
-from services.common.contract.problems import invalid, not_found
+from collections.abc import Callable
+
+from services.common.contract.principals import Principal
+from services.common.contract.problems import (
+    forbidden,
+    invalid,
+    not_found,
+    record_for,
+    valid_code,
+)
 from services.common.use_cases import Directory
+from services.resources import access
+from services.resources.store import ResourcesStore
 
 
 def department_in_path(directory: Directory, code: str) -> dict:
-    if not is_department_code(code):
-        raise invalid(f"a department code matches {DEPARTMENT_PATTERN}", ["path", "code"])
-    department = directory("department", code)
+    department = directory("department", valid_code("department", code, ["path", "code"]))
     if department is None:
         raise not_found("department", code)
     return department
 
 
-def village_in_path(directory: Directory, code: str) -> dict:
-    """A village a path names: 404 when not registered."""
+def village_in_path(directory: Directory, principal: Principal, code: str) -> dict:
+    """A village a path names: 404 when not registered. Another township's is refused on its
+    code before it is looked up, so the 403 is the same whether it exists or not."""
+    if not access.reads_village(principal, code):
+        raise forbidden(principal, "reach another township's villages")
     village = directory("village", code)
     if village is None:
         raise not_found("village", code)
     return village
+
+
+def commitment(store: ResourcesStore, principal: Principal, commitment_id: str,
+               may: Callable[[Principal, dict], bool] | None = None, doing: str = "") -> dict:
+    """The commitment an id names, if the caller may do with it what it asks (by default, read
+    it): one it may not see is answered as an unknown id is (`record_for`)."""
+    return record_for(principal, store.commitment(commitment_id),
+                      not_found("commitment", commitment_id), access.sees_commitment, may, doing)
 
 
 def department_in_body(directory: Directory, code: str) -> dict:

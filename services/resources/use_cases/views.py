@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
-from services.common.contract.problems import forbidden, invalid, not_found
+from services.common.contract.problems import forbidden, invalid
 from services.common.use_cases import Directory
 from services.resources import access
 from services.resources.domain import STATUSES, resource_lines
@@ -18,11 +18,7 @@ CHUNK = 200  # commitments read at a time, after the first page's worth, while f
 def get_commitment(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
     """The commitment, if the caller may see it; one who may not gets the answer an unknown
     id gets, so another township's (or department's) ids cannot be told from made-up ones."""
-    principal = Principal.parse(actor)
-    commitment = store.commitment(commitment_id)
-    if commitment is None or not access.sees_commitment(principal, commitment):
-        raise not_found("commitment", commitment_id)
-    return commitment
+    return shared.commitment(store, Principal.parse(actor), commitment_id)
 
 
 def list_commitments(store: ResourcesStore, actor: str, village: str | None = None,
@@ -77,9 +73,6 @@ def village_resources(store: ResourcesStore, directory: Directory, actor: str,
                       village_code: str) -> dict:
     """Who gives what where: per kind and unit, committed, delivered and confirmed, and the
     departments behind each."""
-    principal = Principal.parse(actor)
-    village = shared.village_in_path(directory, village_code)
-    if not access.reads_village(principal, village):
-        raise forbidden(principal, "read another township's villages")
+    shared.village_in_path(directory, Principal.parse(actor), village_code)
     return {"village_code": village_code,
             "items": resource_lines(store.village_totals(village_code))}

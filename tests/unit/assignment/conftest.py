@@ -88,3 +88,10 @@ def refused(call, *args, **kwargs) -> Problem:
     with pytest.raises(Problem) as raised:
         call(*args, **kwargs)
     return raised.value
+
+
+def as_unknown(hidden: Problem, missing: Problem, record_id: str, made_up_id: str) -> bool:
+    """Whether a refusal is the very answer a made-up id gets (the id it names aside): what a
+    caller who may not see a record is answered (CONTRACT §2)."""
+    return json.dumps(hidden.to_dict()) == json.dumps(missing.to_dict()).replace(made_up_id,
+                                                                                  record_id)

@@ -3,7 +3,7 @@ overlapping dates and a second leader or first secretary; ending keeps history."
 import pytest
 
 from services.assignment.use_cases import assignments, inspections
-from tests.unit.assignment.conftest import T1, T2, TERM, V1, V1B, refused
+from tests.unit.assignment.conftest import T1, T2, TERM, V1, V1B, as_unknown, refused
 
 
 def body(cadre, village=V1, role="member", term=TERM) -> dict:
@@ -27,9 +27,15 @@ def test_a_department_assigns_its_cadre_and_the_township_is_told(county):
 def test_who_may_assign_and_what_must_exist(county):
     cadre = county.cadre()
     start = assignments.start_assignment
-    assert refused(start, county.store, "department:water", body(cadre)).status == 403
     assert refused(start, county.store, "admin", {**body(cadre), "cadre_id": "cdr_x"}).type \
         == "unknown-cadre"
+    # whoever may not see the cadre is told it does not exist; who sees it may not assign it
+    for actor in ("department:water", f"township:{T1}"):
+        hidden = refused(start, county.store, actor, body(cadre))
+        missing = refused(start, county.store, actor, {**body(cadre), "cadre_id": "cdr_x"})
+        assert (hidden.status, hidden.type) == (422, "unknown-cadre")
+        assert as_unknown(hidden, missing, cadre["id"], "cdr_x")
+    assert refused(start, county.store, "inspector:组", body(cadre)).status == 403
     unknown = refused(start, county.store, "admin", body(cadre, village=f"{T1}299"))
     assert (unknown.status, unknown.type, unknown.errors[0]["loc"]) \
         == (422, "unknown-village", ["body", "village_code"])
@@ -111,6 +117,18 @@ def test_a_leader_leaving_while_another_leads_today_flags_nothing(county):
 
 def test_ending_is_for_the_cadres_department_and_a_known_assignment(county):
     member = county.assign(county.cadre(), V1)
+    # its township and inspectors see it (the village's team) but may not end it; another
+    # township or a department not serving there is told it does not exist
+    for actor in (f"township:{T1}", "inspector:组"):
+        assert refused(assignments.end_assignment, county.store, actor, member["id"],
+                       {"reason": "completed"}).status == 403
+    for actor in ("department:water", f"township:{T2}"):
+        hidden = refused(assignments.end_assignment, county.store, actor, member["id"],
+                         {"reason": "completed"})
+        missing = refused(assignments.end_assignment, county.store, actor, "asg_none",
+                          {"reason": "completed"})
+        assert as_unknown(hidden, missing, member["id"], "asg_none") and hidden.status == 404
+    county.assign(county.cadre("water", name="丙"), V1)  # now water serves there: it sees
     assert refused(assignments.end_assignment, county.store, "department:water", member["id"],
                    {"reason": "completed"}).status == 403
     assert refused(assignments.end_assignment, county.store, "admin", "asg_none",
@@ -150,5 +168,9 @@ def test_a_cadres_history_is_newest_first_for_its_department_and_readers(county)
     rest = assignments.cadre_assignments(county.store, "admin", cadre["id"], after=page["next"])
     assert [a["id"] for a in rest["items"]] == [older["id"]]
     assert refused(assignments.cadre_assignments, county.store, f"township:{T1}",
-                   cadre["id"]).status == 403
+                   cadre["id"]).status == 403  # it serves there: T1 sees it, not its history
+    for actor in (f"township:{T2}", "department:water"):
+        hidden = refused(assignments.cadre_assignments, county.store, actor, cadre["id"])
+        missing = refused(assignments.cadre_assignments, county.store, actor, "cdr_x")
+        assert as_unknown(hidden, missing, cadre["id"], "cdr_x") and hidden.status == 404
     assert refused(assignments.cadre_assignments, county.store, "admin", "cdr_x").status == 404

@@ -3,7 +3,7 @@ registers through it."""
 import pytest
 
 from services.assignment.county_import import import_county
-from services.assignment.use_cases import directory
+from services.assignment.use_cases import assignments, directory, problems, work
 from tests.unit.assignment.conftest import T1, T2, V1, V1B, V2, outbox_events, refused
 
 
@@ -65,6 +65,24 @@ def test_a_township_reads_only_its_own_township_and_villages(county):
     assert directory.get_township(store, own, T1)["code"] == T1
     assert refused(directory.get_township, store, other, T1).status == 403
     assert directory.get_township(store, "inspector:组", T1)["code"] == T1
+
+
+@pytest.mark.parametrize("call", [
+    lambda store, actor, code: assignments.village_team(store, actor, code),
+    lambda store, actor, code: work.village_work_summary(store, actor, code),
+    lambda store, actor, code: problems.list_problems(store, actor, code),
+    lambda store, actor, code: problems.report_problem(store, actor, code, {
+        "category": "plan", "title": "规划"}),
+], ids=["team", "work-summary", "problems", "report-problem"])
+def test_a_village_s_records_follow_the_same_rule(county, call):
+    """Another township's village is refused on its code, before it is looked up: the answer
+    cannot tell a registered village from a made-up code."""
+    other = f"township:{T2}"
+    registered, unknown = refused(call, county.store, other, V1), refused(
+        call, county.store, other, f"{T1}299")
+    assert (registered.status, registered.type) == (403, "forbidden")
+    assert registered.to_dict() == unknown.to_dict()
+    assert refused(call, county.store, "admin", f"{T1}299").status == 404
 
 
 def test_village_lists_follow_the_same_rule(county):

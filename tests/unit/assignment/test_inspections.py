@@ -70,6 +70,12 @@ def test_filing_tells_the_township_counts_absences_and_cannot_change(county):
             ["items"]] == [planned["id"]]
     assert refused(inspections.get_inspection, county.store, f"township:{T2}",
                    planned["id"]).status == 404
+    # its township sees the filed one but may not report on it; another township is told it
+    # does not exist
+    assert refused(inspections.file_report, county.store, f"township:{T1}", planned["id"],
+                   report()).status == 403
+    assert refused(inspections.file_report, county.store, f"township:{T2}", planned["id"],
+                   report()).status == 404
     again = refused(inspections.file_report, county.store, INSPECTOR, planned["id"], report())
     assert (again.status, again.type) == (409, "inspection-filed")
     assert len(county.outbox()) == 1

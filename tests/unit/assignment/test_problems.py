@@ -1,7 +1,7 @@
 """The problems ledger (use_cases/problems.py): reported by a village's township, the county
 and its serving departments; resolved once by its township."""
 from services.assignment.use_cases import problems
-from tests.unit.assignment.conftest import T1, T2, V1, V1B, refused
+from tests.unit.assignment.conftest import T1, T2, V1, V1B, as_unknown, refused
 
 PROBLEM = {"category": "plan", "title": "村规划待修编"}
 
@@ -54,8 +54,12 @@ def test_its_township_resolves_a_problem_once(county):
     problem = report(county)["problem"]
     county.clear_outbox()
     resolve = problems.resolve_problem
-    assert refused(resolve, county.store, f"township:{T2}", problem["id"],
-                   {"resolution": "已修编"}).status == 403
+    # another township (or a department not serving there) does not see it: told it does not
+    # exist; an inspector sees it but may not resolve it
+    for actor in (f"township:{T2}", "department:water"):
+        hidden = refused(resolve, county.store, actor, problem["id"], {"resolution": "已修编"})
+        missing = refused(resolve, county.store, actor, "prb_none", {"resolution": "已修编"})
+        assert as_unknown(hidden, missing, problem["id"], "prb_none") and hidden.status == 404
     assert refused(resolve, county.store, "inspector:组", problem["id"],
                    {"resolution": "已修编"}).status == 403
     assert refused(resolve, county.store, "admin", "prb_none", {"resolution": "x"}).status \

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from services.assignment.use_cases import assignments, work
-from tests.unit.assignment.conftest import T1, T2, TODAY, V1, refused
+from tests.unit.assignment.conftest import T1, T2, TODAY, V1, as_unknown, refused
 
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
 
@@ -48,8 +48,11 @@ def test_a_day_outside_the_term_or_to_come_is_refused(county, day, loc):
 
 def test_only_the_cadres_department_logs_and_only_on_an_active_assignment(county):
     assignment = county.assign(county.cadre(), V1)
-    assert refused(log, county, assignment, actor="department:water").status == 403
     assert refused(log, county, assignment, actor=f"township:{T1}").status == 403
+    for actor in ("department:water", f"township:{T2}"):  # they do not see it
+        hidden = refused(log, county, assignment, actor=actor)
+        missing = refused(log, county, {**assignment, "id": "asg_none"}, actor=actor)
+        assert as_unknown(hidden, missing, assignment["id"], "asg_none") and hidden.status == 404
     assert refused(work.log_work, county.store, "admin", "asg_none",
                    {"date": YESTERDAY, "task": "plan", "households_visited": 1}).status == 404
     assert refused(log, county, assignment, task="fishing").status == 422
@@ -79,6 +82,8 @@ def test_summaries_are_read_by_those_who_read_the_village_or_the_cadre(county):
     assert refused(work.village_work_summary, county.store, "admin", f"{T1}299").status == 404
     assert work.cadre_work_summary(county.store, f"township:{T1}", cadre["id"])["days_logged"] \
         == 0
-    assert refused(work.cadre_work_summary, county.store, f"township:{T2}",
-                   cadre["id"]).status == 403
+    for actor in (f"township:{T2}", "department:water"):
+        hidden = refused(work.cadre_work_summary, county.store, actor, cadre["id"])
+        missing = refused(work.cadre_work_summary, county.store, actor, "cdr_x")
+        assert as_unknown(hidden, missing, cadre["id"], "cdr_x") and hidden.status == 404
     assert refused(work.cadre_work_summary, county.store, "admin", "cdr_x").status == 404

@@ -45,10 +45,10 @@ def store(redis):
 @pytest.fixture
 def pooled(store):
     """agri holds 100 吨 of cement, water 1000."""
-    pools.add_to_pool(store, directory, "agri", {"kind": "cement", "unit": "吨",
-                                                 "quantity": "100"})
-    pools.add_to_pool(store, directory, "water", {"kind": "cement", "unit": "吨",
-                                                  "quantity": "1000"})
+    pools.add_to_pool(store, directory, AGRI, "agri", {"kind": "cement", "unit": "吨",
+                                                       "quantity": "100"})
+    pools.add_to_pool(store, directory, WATER, "water", {"kind": "cement", "unit": "吨",
+                                                         "quantity": "1000"})
     return store
 
 

@@ -21,7 +21,7 @@ def test_a_commitment_s_rules(rule, allowed):
 
 def test_a_village_is_read_by_all_but_other_townships_and_its_needs_raised_by_its_own():
     village = {"code": V1, "township_code": T1}
-    assert {c for c in CALLERS if access.reads_village(Principal.parse(c), village)} == (
+    assert {c for c in CALLERS if access.reads_village(Principal.parse(c), V1)} == (
         set(CALLERS) - {f"township:{T2}"})
     assert {c for c in CALLERS if access.raises_need(Principal.parse(c), village)} == {
         "admin", f"township:{T1}"}
@@ -44,3 +44,11 @@ def test_who_lists_which_commitments(caller, village, department, allowed):
 ])
 def test_who_reads_which_needs(caller, township, allowed):
     assert access.reads_needs_of(Principal.parse(caller), township) is allowed
+
+
+@pytest.mark.parametrize("rule, allowed", [
+    (access.acts_on_pool, {"admin", "department:agri"}),
+    (access.reads_pool, {"admin", "inspector:x", "department:agri"}),
+])
+def test_a_pool_is_its_department_s(rule, allowed):
+    assert {c for c in CALLERS if rule(Principal.parse(c), "agri")} == allowed

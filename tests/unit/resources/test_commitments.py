@@ -1,7 +1,7 @@
 """Use cases of commitments: commit (to a village, to a need), deliver, confirm, cancel."""
 import pytest
 
-from services.resources.use_cases import commitments, needs, pools
+from services.resources.use_cases import commitments, needs, pools, views
 from tests.unit.resources.conftest import (
     ADMIN,
     AGRI,
@@ -20,16 +20,17 @@ from tests.unit.resources.conftest import (
 
 
 def commit(store, quantity="10", key=None, **extra):
-    return commitments.commit_resources(store, directory, commitment_body(quantity, **extra),
-                                        key)["commitment"]
+    return commitments.commit_resources(store, directory, ADMIN,
+                                        commitment_body(quantity, **extra), key)["commitment"]
 
 
 def pool(store, department="agri"):
-    return pools.get_pool(store, directory, department)["items"][0]
+    return pools.get_pool(store, directory, ADMIN, department)["items"][0]
 
 
 def test_a_commitment_reserves_from_the_pool_and_is_announced(pooled, redis):
-    answer = commitments.commit_resources(pooled, directory, commitment_body("30", note="春耕"))
+    answer = commitments.commit_resources(pooled, directory, ADMIN,
+                                          commitment_body("30", note="春耕"))
     made = answer["commitment"]
     assert answer["replayed"] is False
     assert {k: made[k] for k in ("status", "department_code", "village_code", "township_code",
@@ -64,17 +65,28 @@ def test_a_commitment_larger_than_what_is_available_is_refused_and_changes_nothi
     (commitment_body(need_id="need_none"), 422, "unknown-need", ["body", "need_id"]),
 ])
 def test_a_commitment_the_rules_refuse(pooled, body, status, problem_type, loc):
-    problem = refusal(commitments.commit_resources, pooled, directory, body)
+    problem = refusal(commitments.commit_resources, pooled, directory, ADMIN, body)
     assert (problem.status, problem.type, problem.errors[0]["loc"]) == (status, problem_type,
                                                                          loc)
     assert pool(pooled)["reserved"] == "0.00"
 
 
+@pytest.mark.parametrize("actor", [WATER, TOWN, INSPECTOR])
+def test_a_department_commits_only_from_its_own_pool(pooled, redis, actor):
+    problem = refusal(commitments.commit_resources, pooled, directory, actor,
+                      commitment_body("1"))
+    assert (problem.status, problem.type) == (403, "forbidden")
+    assert pool(pooled)["reserved"] == "0.00"
+    assert len(events_in(redis, "dept:agri")) == 1  # the pool's addition alone
+    made = commitments.commit_resources(pooled, directory, AGRI, commitment_body("1"))
+    assert made["commitment"]["department_code"] == "agri"
+
+
 def test_a_repeat_with_its_key_gets_the_first_commitment_and_another_body_is_refused(pooled):
-    first = commitments.commit_resources(pooled, directory, commitment_body("10"), "k-1")
-    again = commitments.commit_resources(pooled, directory, commitment_body("10"), "k-1")
+    first = commitments.commit_resources(pooled, directory, ADMIN, commitment_body("10"), "k-1")
+    again = commitments.commit_resources(pooled, directory, ADMIN, commitment_body("10"), "k-1")
     assert again == {"commitment": first["commitment"], "replayed": True}
-    problem = refusal(commitments.commit_resources, pooled, directory, commitment_body("11"),
+    problem = refusal(commitments.commit_resources, pooled, directory, ADMIN, commitment_body("11"),
                       "k-1")
     assert (problem.status, problem.type) == (409, "idempotency-key-reused")
     assert pool(pooled)["reserved"] == "10.00"
@@ -98,9 +110,9 @@ def test_a_need_is_held_only_for_its_own_village_kind_and_unit(pooled):
     assert (elsewhere.type, elsewhere.errors[0]["loc"]) == ("need-mismatch",
                                                            ["body", "need_id"])
     assert V1 in elsewhere.detail
-    pools.add_to_pool(pooled, directory, "agri", {"kind": "seedlings", "unit": "株",
-                                                  "quantity": "5"})
-    other_kind = refusal(commitments.commit_resources, pooled, directory, {
+    pools.add_to_pool(pooled, directory, ADMIN, "agri", {"kind": "seedlings", "unit": "株",
+                                                         "quantity": "5"})
+    other_kind = refusal(commitments.commit_resources, pooled, directory, ADMIN, {
         **commitment_body("1", need_id=need["id"]), "kind": "seedlings", "unit": "株"})
     assert (other_kind.type, other_kind.errors[0]["loc"]) == ("need-mismatch", ["body", "kind"])
     assert needs.village_needs(pooled, directory, TOWN, V1)["items"][0]["committed"] == "0.00"
@@ -116,12 +128,12 @@ def test_a_commitment_the_pool_refuses_gives_its_need_hold_back(pooled):
 def test_a_repeat_to_a_need_full_by_now_gets_the_first_commitment_and_holds_nothing(pooled):
     need = needs.raise_need(pooled, directory, TOWN, V1, need_body("10"))["need"]
     first = commitments.commit_resources(pooled, directory,
-                                         commitment_body("10", need_id=need["id"]), "last")
+                                         ADMIN, commitment_body("10", need_id=need["id"]), "last")
     again = commitments.commit_resources(pooled, directory,
-                                         commitment_body("10", need_id=need["id"]), "last")
+                                         ADMIN, commitment_body("10", need_id=need["id"]), "last")
     assert again == {"commitment": first["commitment"], "replayed": True}
     reused = refusal(commitments.commit_resources, pooled, directory,
-                     commitment_body("9", need_id=need["id"]), "last")
+                     ADMIN, commitment_body("9", need_id=need["id"]), "last")
     assert reused.type == "idempotency-key-reused"
     [held] = needs.village_needs(pooled, directory, TOWN, V1)["items"]
     assert (held["committed"], held["lacking"]) == ("10.00", "0.00")
@@ -176,22 +188,40 @@ def test_a_cancellation_gives_the_reservation_back(pooled, redis):
     assert not_delivered.extra == {"current_status": "cancelled"}
 
 
-@pytest.mark.parametrize("step, actor, status", [
-    ("deliver", WATER, 403), ("deliver", TOWN, 403), ("deliver", INSPECTOR, 403),
-    ("cancel", OTHER_TOWN, 403), ("cancel", TOWN, 403),
-    ("confirm", AGRI, 403), ("confirm", OTHER_TOWN, 403), ("confirm", INSPECTOR, 403),
+def step(pooled, name: str, actor: str, commitment_id: str):
+    """deliver, cancel or confirm, as `actor`."""
+    return {"deliver": lambda: commitments.deliver(pooled, actor, commitment_id, {}),
+            "cancel": lambda: commitments.cancel(pooled, actor, commitment_id, {"reason": "x"}),
+            "confirm": lambda: commitments.confirm(pooled, actor, commitment_id)}[name]()
+
+
+# Who sees a commitment but may not take the step gets 403; whoever may not see it (another
+# township, another department) gets exactly what an unknown id gets.
+@pytest.mark.parametrize("name, actor, status", [
+    ("deliver", TOWN, 403), ("deliver", INSPECTOR, 403),
+    ("deliver", WATER, 404), ("deliver", OTHER_TOWN, 404),
+    ("cancel", TOWN, 403), ("cancel", INSPECTOR, 403),
+    ("cancel", WATER, 404), ("cancel", OTHER_TOWN, 404),
+    ("confirm", AGRI, 403), ("confirm", INSPECTOR, 403),
+    ("confirm", WATER, 404), ("confirm", OTHER_TOWN, 404),
 ])
-def test_only_the_department_settles_and_only_the_township_confirms(pooled, step, actor,
+def test_only_the_department_settles_and_only_the_township_confirms(pooled, name, actor,
                                                                     status):
     made = commit(pooled, "10")
-    if step == "confirm":
+    if name == "confirm":
         commitments.deliver(pooled, AGRI, made["id"], {})
-    call = {"deliver": lambda: commitments.deliver(pooled, actor, made["id"], {}),
-            "cancel": lambda: commitments.cancel(pooled, actor, made["id"], {"reason": "x"}),
-            "confirm": lambda: commitments.confirm(pooled, actor, made["id"])}[step]
-    problem = refusal(call)
-    assert (problem.status, problem.type) == (status, "forbidden")
-    assert pool(pooled)["reserved"] == ("10.00" if step != "confirm" else "0.00")
+    problem = refusal(step, pooled, name, actor, made["id"])
+    if status == 403:
+        assert (problem.status, problem.type) == (403, "forbidden")
+    else:
+        unknown = refusal(step, pooled, name, actor, "cmt_00000000000000000000000000")
+        assert problem.to_dict() == {**unknown.to_dict(),
+                                     "detail": unknown.detail.replace(
+                                         "cmt_00000000000000000000000000", made["id"])}
+        assert (problem.status, problem.type) == (404, "not-found")
+    assert pool(pooled)["reserved"] == ("10.00" if name != "confirm" else "0.00")
+    assert views.get_commitment(pooled, ADMIN, made["id"])["status"] == (
+        "delivered" if name == "confirm" else "committed")
 
 
 def test_a_step_of_an_unknown_commitment_is_not_found(pooled):

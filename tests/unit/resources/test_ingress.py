@@ -6,7 +6,7 @@ import pytest
 
 from services.common.contract.problems import Problem
 from services.resources.use_cases import ingress, pools
-from tests.unit.resources.conftest import V1, commitment_body, directory, events_in
+from tests.unit.resources.conftest import ADMIN, V1, commitment_body, directory, events_in
 
 
 def message(body, sender="dept-agri", message_id="order-1"):
@@ -43,7 +43,7 @@ def test_a_refused_message_is_answered_and_parked_only_when_the_sender_is_at_fau
     assert (answer.status, answer.body["type"]) == (status, problem_type)
     assert answer.body["status"] == status
     assert (answer.park_reason is not None) == parked
-    assert pools.get_pool(pooled, directory, "agri")["items"][0]["reserved"] == "2.00"
+    assert pools.get_pool(pooled, directory, ADMIN, "agri")["items"][0]["reserved"] == "2.00"
 
 
 def test_a_problem_of_ours_sends_the_message_back_to_be_tried_again(pooled):

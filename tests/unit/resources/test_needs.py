@@ -1,7 +1,7 @@
 """Use cases of villages' needs: raise one, read them hardest first, read a village's."""
 import pytest
 
-from services.resources.use_cases import commitments, needs, pools
+from services.resources.use_cases import commitments, needs, pools, views
 from tests.unit.resources.conftest import (
     ADMIN,
     AGRI,
@@ -72,9 +72,9 @@ def test_needs_rank_hardest_village_first_then_least_covered_then_oldest(store):
     half = raise_need(store, V1, "10")
     whole = raise_need(store, V1, "50")
     elsewhere = raise_need(store, V2, "10")
-    pools.add_to_pool(store, directory, "agri", {"kind": "cement", "unit": "吨",
-                                                 "quantity": "5"})
-    commitments.commit_resources(store, directory, commitment_body("5", need_id=half["id"]))
+    pools.add_to_pool(store, directory, ADMIN, "agri", {"kind": "cement", "unit": "吨",
+                                                        "quantity": "5"})
+    commitments.commit_resources(store, directory, ADMIN, commitment_body("5", need_id=half["id"]))
     ranked = needs.list_needs(store, TOWN)
     assert [n["id"] for n in ranked["items"]] == [whole["id"], half["id"], easy["id"]]
     county = needs.list_needs(store, AGRI, limit=2)
@@ -91,9 +91,10 @@ def test_needs_filter_by_status_and_kind_before_the_page_is_cut(store):
     covered = raise_need(store, V1, "5")
     open_ = raise_need(store, V1, "5")
     seedlings = raise_need(store, V1, "5", kind="seedlings", unit="株")
-    pools.add_to_pool(store, directory, "agri", {"kind": "cement", "unit": "吨",
-                                                 "quantity": "5"})
-    commitments.commit_resources(store, directory, commitment_body("5", need_id=covered["id"]))
+    pools.add_to_pool(store, directory, ADMIN, "agri", {"kind": "cement", "unit": "吨",
+                                                        "quantity": "5"})
+    commitments.commit_resources(store, directory, ADMIN,
+                                 commitment_body("5", need_id=covered["id"]))
 
     def listed(**query):
         return [n["id"] for n in needs.list_needs(store, TOWN, limit=1, **query)["items"]]
@@ -106,9 +107,9 @@ def test_needs_filter_by_status_and_kind_before_the_page_is_cut(store):
 
 def test_a_fulfilled_need_leaves_the_ranking_and_stays_with_its_village(store, redis):
     need = raise_need(store, V1, "5")
-    pools.add_to_pool(store, directory, "agri", {"kind": "cement", "unit": "吨",
-                                                 "quantity": "5"})
-    made = commitments.commit_resources(store, directory,
+    pools.add_to_pool(store, directory, ADMIN, "agri", {"kind": "cement", "unit": "吨",
+                                                        "quantity": "5"})
+    made = commitments.commit_resources(store, directory, ADMIN,
                                         commitment_body("5", need_id=need["id"]))["commitment"]
     commitments.deliver(store, AGRI, made["id"], {})
     assert needs.list_needs(store, TOWN, status="unfulfilled")["items"] != []
@@ -133,3 +134,16 @@ def test_a_villages_needs_are_its_township_s_and_not_another_s(store):
     assert len(needs.village_needs(store, directory, AGRI, V1)["items"]) == 1
     assert refusal(needs.village_needs, store, directory, OTHER_TOWN, V1).status == 403
     assert refusal(needs.village_needs, store, directory, TOWN, "610581100299").status == 404
+
+
+@pytest.mark.parametrize("call", [
+    lambda store, village: needs.village_needs(store, directory, OTHER_TOWN, village),
+    lambda store, village: needs.raise_need(store, directory, OTHER_TOWN, village, need_body()),
+    lambda store, village: views.village_resources(store, directory, OTHER_TOWN, village),
+], ids=["village_needs", "raise_need", "village_resources"])
+def test_another_township_s_village_is_refused_alike_whether_it_exists_or_not(store, call):
+    """Its code names its township: the refusal comes before the lookup, so it cannot tell a
+    registered village of another township from a made-up code."""
+    registered, unknown = refusal(call, store, V1), refusal(call, store, f"{T1}299")
+    assert (registered.status, registered.type) == (403, "forbidden")
+    assert registered.to_dict() == unknown.to_dict()

@@ -4,6 +4,7 @@ from services.common.contract import events
 from services.resources.store import PENDING_HOLDS, need_hold
 from services.resources.use_cases import commitments, needs, projections, views
 from tests.unit.resources.conftest import (
+    ADMIN,
     AGRI,
     TOWN,
     V1,
@@ -29,7 +30,7 @@ def test_a_directory_event_is_applied_once_and_never_over_a_newer_revision(store
 
 def test_each_step_of_a_commitment_is_applied_to_its_village_once(pooled, redis):
     made = commitments.commit_resources(pooled, directory,
-                                        commitment_body("30"))["commitment"]
+                                        ADMIN, commitment_body("30"))["commitment"]
     commitments.deliver(pooled, AGRI, made["id"], {"quantity": "25"})
     applied = [projections.apply_commitment_event(pooled, e)
                for e in events_in(redis, "dept:agri")[1:] * 2]
@@ -45,7 +46,7 @@ def test_a_delivery_counts_for_its_need_and_a_cancellation_gives_its_hold_back(p
     need = needs.raise_need(pooled, directory, TOWN, V1, need_body("40"))["need"]
 
     def offer(quantity):
-        return commitments.commit_resources(pooled, directory, commitment_body(
+        return commitments.commit_resources(pooled, directory, ADMIN, commitment_body(
             quantity, need_id=need["id"]))["commitment"]
 
     delivered, cancelled = offer("30"), offer("10")

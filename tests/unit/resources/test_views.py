@@ -21,7 +21,7 @@ from tests.unit.resources.conftest import (
 
 def commit(store, quantity="1", **extra):
     return commitments.commit_resources(store, directory,
-                                        commitment_body(quantity, **extra))["commitment"]
+                                        ADMIN, commitment_body(quantity, **extra))["commitment"]
 
 
 def ids(answer):
