@@ -98,3 +98,23 @@ def test_health_is_200_with_the_contracts_body_when_everything_answers():
     status, body = answer(gateway.health(request("/health", key=None)))
     assert (status, body) == (200, {"status": "ok", "services": {
         "assignment": "ok", "resources": "ok", "notifications": "ok"}})
+
+
+class _BrokerGone:
+    """An RPC proxy whose request cannot be published: the broker went away."""
+
+    def __getattr__(self, method):
+        return self
+
+    def call_async(self, *args, **kwargs):
+        from kombu.exceptions import OperationalError
+        raise OperationalError("[Errno 111] Connection refused")
+
+
+def test_an_rpc_the_broker_cannot_take_is_503_not_500():
+    from services.common.messaging.rpc_client import BoundedService
+
+    with pytest.raises(Problem) as refused:
+        BoundedService(_BrokerGone(), "resources", timeout=1.0).commit_resources({})
+    assert (refused.value.status, refused.value.type) == (503, "service-unavailable")
+    assert "broker" in refused.value.detail

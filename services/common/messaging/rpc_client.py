@@ -9,6 +9,7 @@ from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
 
 from services.common.config import settings_of
 from services.common.contract.problems import unavailable
+from services.common.messaging.rpc_server import BROKER_GONE
 
 
 class RequestPublisher(Publisher):
@@ -70,3 +71,6 @@ class BoundedService:
                 f"the {self._name} service did not answer within {timeout}s") from None
         except UnknownService:
             raise unavailable(f"the {self._name} service is not running") from None
+        except BROKER_GONE:  # the request could not be published: nothing was asked
+            raise unavailable(f"the message broker does not answer; the {self._name} "
+                              "service was not asked") from None
