@@ -7,6 +7,7 @@
 -- Returns {} when there is no such delivery, else {delivery JSON, webhook JSON or false (it
 -- was removed), packed notification or false (not stored)}.
 --! include webhook_health
+--! include inbox_position
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return {} end
 local delivery = cjson.decode(raw)
@@ -18,6 +19,7 @@ end
 local item = false
 local where = redis.call('HGET', KEYS[3], delivery['notification_id'])
 if where then
-    item = redis.call('HGET', KEYS[4], string.match(where, '|(%d+)$'))
+    local _, seq = position_parts(where)
+    item = redis.call('HGET', KEYS[4], seq)
 end
 return {raw, webhook, item}

@@ -8,9 +8,10 @@
 --       deliveries in the order they were made
 -- ARGV: 1 notification id, 2 township code, 3 notification JSON, 4 outbox entry, 5 now (ms),
 --       6.. triples of delivery id, delivery JSON and its member in the due queue
+--! include inbox_position
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. seq)
+redis.call('HSET', KEYS[1], ARGV[1], inbox_position(ARGV[2], seq))
 redis.call('HSET', KEYS[3], seq, ARGV[3])
 redis.call('ZADD', KEYS[4], seq, seq)
 redis.call('ZADD', KEYS[5], seq, seq)
