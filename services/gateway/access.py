@@ -5,17 +5,17 @@ rules of services/common/contract/principals.py), decided once on the records; n
 checked here as well."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from services.common.contract.principals import Principal
 
-# A rule sees the caller, the path values and the validated body (or None) and says yes or no.
-Rule = Callable[[Principal, Mapping, object], bool]
+# A rule sees the caller and says yes or no.
+Rule = Callable[[Principal], bool]
 
 
-def admin_only(principal: Principal, path: Mapping, body) -> bool:
+def admin_only(principal: Principal) -> bool:
     return principal.is_admin
 
 
-def anyone(principal: Principal, path: Mapping, body) -> bool:
+def anyone(principal: Principal) -> bool:
     return True

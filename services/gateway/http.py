@@ -141,12 +141,13 @@ class RouteSpec:
 ROUTES: list[RouteSpec] = []
 
 
-def _read_body(request: Request, max_bytes: int) -> bytes:
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise Problem(413, "body-too-large", f"the request body exceeds {max_bytes} bytes")
-    data = request.stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise Problem(413, "body-too-large", f"the request body exceeds {max_bytes} bytes")
+def _read_body(request: Request) -> bytes:
+    too_large = f"the request body exceeds {MAX_BODY_BYTES} bytes"
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem(413, "body-too-large", too_large)
+    data = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise Problem(413, "body-too-large", too_large)
     return data
 
 
@@ -196,10 +197,10 @@ def serve(service, spec: RouteSpec, handler, request: Request, path_values: dict
     raw_body = None
     body = None
     if spec.body is not None:
-        data = _read_body(request, MAX_BODY_BYTES)
+        data = _read_body(request)
         raw_body = _parse_json(data) if data.strip() else {}
         body = validated(spec.body, raw_body)
-    if spec.allow is not None and not spec.allow(principal, path_values, body):
+    if spec.allow is not None and not spec.allow(principal):
         raise Problem(403, "forbidden", f"{principal} may not call {spec.method} "
                                         f"{spec.openapi_path} ({spec.summary})")
     result = handler(service, Call(request, principal, path_values, body, raw_body),
