@@ -41,3 +41,13 @@ def test_a_cached_record_is_never_replaced_by_an_older_read(redis_client):
     projection._keep("village", {"code": "610581100201", "revision": 3, "name": "新"})
     kept = projection._keep("village", {"code": "610581100201", "revision": 2, "name": "旧"})
     assert kept["name"] == "新" and projection.get("village", "610581100201")["name"] == "新"
+
+
+def test_a_township_event_a_broker_still_routes_to_notifications_is_applied(redis_client):
+    """notifications no longer binds assignment.township_registered, but a broker declared
+    before keeps the binding: such an event is still applied, not failed and parked."""
+    projection = DirectoryProjection(redis_client, "notifications")
+    event = events.make_event("assignment.township_registered", events.TownshipRegistered(
+        code="610581100", name="东乡", county_code="610581", revision=1))
+    assert projection.apply(event, "test")
+    assert projection.get("township", "610581100")["name"] == "东乡"

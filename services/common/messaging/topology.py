@@ -81,13 +81,11 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
             "resources.directory",
             ("assignment.village_registered", "assignment.department_registered"),
         ),
+        # villages and departments name the titles; an older broker may still route
+        # assignment.township_registered here, and the projection still applies it
         Subscription(
             "notifications.directory",
-            (
-                "assignment.township_registered",
-                "assignment.village_registered",
-                "assignment.department_registered",
-            ),
+            ("assignment.village_registered", "assignment.department_registered"),
         ),
         Subscription("notifications.township-feed", TOWNSHIP_FEED_EVENTS),
         # the resources service keeps its villages' views and needs from its own events

@@ -23,6 +23,7 @@ from services.common.storage.processed_events import PROCESSED_TTL, processed_ke
 from services.common.storage.scripts import load_script
 
 KINDS = {
+    # no queue subscribes to it now, but a broker declared before still routes it here
     "assignment.township_registered": "township",
     "assignment.village_registered": "village",
     "assignment.department_registered": "department",
