@@ -8,7 +8,6 @@ import time
 import pytest
 
 from services.common.messaging.outbox import LOCK_TTL_MS, OutboxRelay, outbox_key, wake_relay
-from services.common.storage.processed_events import PROCESSED_TTL, processed_key
 from services.common.storage.scripts import load_script
 
 pytestmark = pytest.mark.integration
@@ -127,14 +126,9 @@ def test_upsert_if_newer(redis_client, case, held, revision, answer, kept):
     if held is not None:
         redis_client.hset(DIRECTORY, CODE, json.dumps(held, ensure_ascii=False))
     record = json.dumps(village(revision, "新"), ensure_ascii=False)
-    marker = processed_key("resources.directory", "evt_1")
 
-    assert upsert(keys=[DIRECTORY, marker], args=[CODE, record, revision, PROCESSED_TTL]) == \
-        answer, case
+    assert upsert(keys=[DIRECTORY], args=[CODE, record, revision]) == answer, case
 
     stored = json.loads(redis_client.hget(DIRECTORY, CODE))
     assert stored == (json.loads(record) if kept == "new" else held), case
-    # the event is marked done whether or not it changed the record, for the TTL
-    assert redis_client.get(marker) == "1"
-    assert 0 < redis_client.ttl(marker) <= PROCESSED_TTL
     assert redis_client.hget(DIRECTORY, "610581100202") == neighbour  # another code: untouched

@@ -16,8 +16,8 @@ def test_a_projection_never_goes_back_to_an_older_revision(redis_client):
             revision=revision), township_code="610581100", village_code="610581100201")
 
     newer, older = village(2, "东村(新)"), village(1, "东村")
-    assert projection.apply(newer, "test")
-    assert not projection.apply(older, "test")  # arrived late: ignored
+    assert projection.apply(newer)
+    assert not projection.apply(older)  # arrived late: ignored
     assert projection.get("village", "610581100201")["name"] == "东村(新)"
 
 
@@ -30,9 +30,9 @@ def test_a_village_moved_to_another_township_is_seen_at_once_where_the_move_was_
             code="610581100201", name="东村", township_code=township, hardship=3, tags=[],
             revision=revision), township_code=township, village_code="610581100201")
 
-    projection.apply(village(1, "610581100"), "test")
+    projection.apply(village(1, "610581100"))
     assert projection.get("village", "610581100201")["township_code"] == "610581100"  # cached
-    projection.apply(village(2, "610581101"), "test")
+    projection.apply(village(2, "610581101"))
     assert projection.get("village", "610581100201")["township_code"] == "610581101"
 
 
@@ -49,5 +49,5 @@ def test_a_township_event_a_broker_still_routes_to_notifications_is_applied(redi
     projection = DirectoryProjection(redis_client, "notifications")
     event = events.make_event("assignment.township_registered", events.TownshipRegistered(
         code="610581100", name="东乡", county_code="610581", revision=1))
-    assert projection.apply(event, "test")
+    assert projection.apply(event)
     assert projection.get("township", "610581100")["name"] == "东乡"

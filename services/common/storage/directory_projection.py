@@ -19,7 +19,6 @@ import redis
 from cachetools import TTLCache
 
 from services.common.contract.events import Envelope
-from services.common.storage.processed_events import PROCESSED_TTL, processed_key
 from services.common.storage.scripts import load_script
 
 KINDS = {
@@ -45,14 +44,14 @@ class DirectoryProjection:
     def _key(self, kind: str) -> str:
         return f"{self.service}:directory:{kind}"
 
-    def apply(self, envelope: Envelope, consumer: str) -> bool:
-        """Project a directory event; idempotent, and an older revision never replaces a newer."""
+    def apply(self, envelope: Envelope) -> bool:
+        """Project a directory event; idempotent (a redelivery finds its revision held), and an
+        older revision never replaces a newer."""
         kind = KINDS[envelope.type]
         record = envelope.data
         applied = bool(self._upsert(
-            keys=[self._key(kind), processed_key(consumer, envelope.event_id)],
-            args=[record["code"], json.dumps(record, ensure_ascii=False), record["revision"],
-                  PROCESSED_TTL],
+            keys=[self._key(kind)],
+            args=[record["code"], json.dumps(record, ensure_ascii=False), record["revision"]],
         ))
         if applied:
             self._keep(kind, record)
@@ -61,9 +60,9 @@ class DirectoryProjection:
     def remember(self, kind: str, record: dict) -> None:
         """Keep a record fetched from the owner by RPC (revision-checked like an event)."""
         self._upsert(
-            keys=[self._key(kind), f"{self.service}:directory:fetched"],
+            keys=[self._key(kind)],
             args=[record["code"], json.dumps(record, ensure_ascii=False),
-                  record.get("revision", 0), 60],
+                  record.get("revision", 0)],
         )
 
     def get(self, kind: str, code: str) -> dict | None:

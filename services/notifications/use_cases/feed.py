@@ -20,7 +20,7 @@ DIRECTORY_CONSUMER = "notifications.directory"
 def apply_directory_event(store: NotificationsStore, body: dict) -> bool:
     """Keep a township, village or department's record for the titles; an older revision never
     replaces a newer one. True when it was applied."""
-    return store.directory.apply(Envelope.model_validate(body), DIRECTORY_CONSUMER)
+    return store.directory.apply(Envelope.model_validate(body))
 
 
 def _name(directory: Directory, kind: str, code: str | None) -> str | None:

@@ -17,7 +17,7 @@ DIRECTORY_CONSUMER = "resources.directory"
 def apply_directory_event(store: ResourcesStore, body: dict) -> bool:
     """A township, village or department registered or changed; False if already applied
     (or older than what is held)."""
-    return store.directory.apply(Envelope.model_validate(body), DIRECTORY_CONSUMER)
+    return store.directory.apply(Envelope.model_validate(body))
 
 
 def apply_commitment_event(store: ResourcesStore, body: dict) -> bool:
