@@ -394,21 +394,21 @@ class ResourcesStore:
         for hold in self.redis.zrangebyscore(PENDING_HOLDS, "-inf", _now_ms() - older_than_ms):
             need_id, commitment_id = need_hold_parts(hold)
             if self.commitment(commitment_id) is None:
-                self.settle_need_hold(need_id, commitment_id, 0, 0)
-                given_back += 1
+                given_back += self.settle_need_hold(need_id, commitment_id, 0, 0)
             self.redis.zrem(PENDING_HOLDS, hold)
         return given_back
 
     def settle_need_hold(self, need_id: str, commitment_id: str, hold: int,
                          delivered: int) -> bool:
         """Change a commitment's hold on its need to `hold`, counting `delivered`; False when
-        there was nothing to change (no such hold, or settled before)."""
+        there was nothing to change (no such hold, or settled before). The need is ranked
+        again either way: a process that died between the settlement and the ranking has it
+        repaired when the event comes again."""
         village = self.redis.hget(NEED_VILLAGE, need_id)
         if village is None:
             return False
         slot = _village(village)
-        if self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
-                     [need_id, need_hold(need_id, commitment_id), hold, delivered]):
-            self.rank_need(need_id, village)
-            return True
-        return False
+        changed = self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
+                            [need_id, need_hold(need_id, commitment_id), hold, delivered])
+        self.rank_need(need_id, village)
+        return bool(changed)

@@ -70,7 +70,8 @@ def list_needs(store: ResourcesStore, actor: str, status: str | None = "open",
         scanned += size
         size = CHUNK  # what filters left out is made up in larger reads
         wanted += [n for n in chunk
-                   if (status == "unfulfilled" or n["status"] == status)
+                   if (n["status"] == status
+                       or status == "unfulfilled" and n["status"] != "fulfilled")
                    and (kind is None or n["kind"] == kind)]
     items = wanted[:limit]
     return page(items, items[-1]["id"] if len(wanted) > limit else None)

@@ -1,6 +1,7 @@
 """Use cases of villages' needs: raise one, read them hardest first, read a village's."""
 import pytest
 
+from services.resources.store import RANKED_NEEDS
 from services.resources.use_cases import commitments, needs, pools, views
 from tests.unit.resources.conftest import (
     ADMIN,
@@ -117,6 +118,13 @@ def test_a_fulfilled_need_leaves_the_ranking_and_stays_with_its_village(store, r
     assert needs.list_needs(store, TOWN, status="unfulfilled")["items"] == []
     [kept] = needs.village_needs(store, directory, TOWN, V1)["items"]
     assert (kept["status"], kept["delivered"]) == ("fulfilled", "5.00")
+    # the process died after settling the need's hold, before ranking it: the ranking still
+    # holds it, the listing leaves it out, and the event applied again ranks it out
+    for ranking in (RANKED_NEEDS, f"{RANKED_NEEDS}:{T1}"):
+        redis.zadd(ranking, {need["id"]: 1})
+    assert needs.list_needs(store, TOWN, status="unfulfilled")["items"] == []
+    project(store, redis)
+    assert redis.zscore(f"{RANKED_NEEDS}:{T1}", need["id"]) is None
 
 
 @pytest.mark.parametrize("actor, query, status", [

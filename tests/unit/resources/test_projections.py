@@ -72,6 +72,8 @@ def test_a_hold_no_commitment_followed_goes_back_to_its_need(store, redis):
     redis.zadd(PENDING_HOLDS, {need_hold(need["id"], "cmt_lost"): 0})
     assert store.hold_need(V1, need["id"], lost, 400).name == "ok"
     assert needs.village_needs(store, directory, TOWN, V1)["items"][0]["committed"] == "4.00"
+    # and one whose hold is not there (never made, or given back before): nothing to count
+    redis.zadd(PENDING_HOLDS, {need_hold(need["id"], "cmt_unheld"): 0})
     assert projections.give_back_need_holds(store) == 1
     assert needs.village_needs(store, directory, TOWN, V1)["items"][0]["committed"] == "0.00"
     assert projections.give_back_need_holds(store) == 0
