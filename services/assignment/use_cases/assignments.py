@@ -108,7 +108,8 @@ def village_team(store: AssignmentStore, actor: str, village_code: str) -> dict:
     principal = Principal.parse(actor)
     village = shared.village(store, principal, village_code)
     team = store.active_assignments(village_code)
-    if not access.reads_village(principal, village, {a["department_code"] for a in team}):
+    if not access.reads_village(principal, village,
+                                lambda: {a["department_code"] for a in team}):
         raise forbidden(principal, f"read the team of {village_code}")
     return page(shared.with_absences(store, sorted(team, key=team_order)), None)
 

@@ -12,7 +12,6 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import (
     conflict,
-    forbidden,
     invalid,
     not_found,
     validated,
@@ -27,11 +26,9 @@ def report_problem(store: AssignmentStore, actor: str, village_code: str, body: 
     """An Idempotency-Key repeats for the same reporter in the same village: the same key and
     body for another village report a problem there."""
     principal = Principal.parse(actor)
-    village = shared.village(store, principal, village_code)
-    request = validated(ProblemIn, body)
-    if not access.reports_problem(principal, village,
-                                  shared.serving_departments(store, village_code)):
-        raise forbidden(principal, f"report problems in {village_code}")
+    request = validated(ProblemIn, body)  # first, as the gateway does
+    village = shared.village(store, principal, village_code, access.reports_problem,
+                             f"report problems in {village_code}")
     problem = {"id": new_id("prb"), "status": "open", "village_code": village_code,
                "township_code": village["township_code"], **request.model_dump(),
                "reported_by": actor, "reported_at": utc_now(), "resolution": None,
@@ -48,10 +45,8 @@ def report_problem(store: AssignmentStore, actor: str, village_code: str, body: 
 def list_problems(store: AssignmentStore, actor: str, village_code: str,
                   status: str | None = None, after: str | None = None, limit=None) -> dict:
     principal = Principal.parse(actor)
-    village = shared.village(store, principal, village_code)
-    if not access.reads_village(principal, village,
-                                shared.serving_departments(store, village_code)):
-        raise forbidden(principal, f"read the problems of {village_code}")
+    shared.village(store, principal, village_code, access.reads_village,
+                   f"read the problems of {village_code}")
     if status not in (None, "", *PROBLEM_STATUSES):
         raise invalid("status is open or resolved", ["query", "status"])
     items, next_cursor = store.problems_of_village(village_code, status or None, after,

@@ -17,6 +17,8 @@ from services.common.contract.problems import (
 )
 
 Rule = Callable[[Principal, dict], bool]  # an access.py rule on one record
+# an access.py rule on a village and who serves there (reads_village, reports_problem)
+VillageRule = Callable[[Principal, dict, access.Serving], bool]
 
 
 def not_own_village(township: Principal) -> Problem:
@@ -33,14 +35,19 @@ def village_named_in_body(store: AssignmentStore, code: str) -> dict:
     return village
 
 
-def village(store: AssignmentStore, principal: Principal, code: str) -> dict:
+def village(store: AssignmentStore, principal: Principal, code: str,
+            may: VillageRule | None = None, doing: str = "") -> dict:
     """A village a path names: 404 when not registered. Another township's is refused on its
-    code before it is looked up, so the 403 is the same whether it exists or not."""
+    code before it is looked up, so the 403 is the same whether it exists or not. `may`: what
+    the caller asks of the village's records (`access.reads_village`, ...), refused 403 as
+    `doing`; who serves there is read only if the rule comes to it."""
     if not access.reads_directory_village(principal, code):
         raise not_own_village(principal)
     found = store.get("village", code)
     if found is None:
         raise not_found("village", code)
+    if may is not None and not may(principal, found, lambda: serving_departments(store, code)):
+        raise forbidden(principal, doing)
     return found
 
 
@@ -52,7 +59,8 @@ def cadre(store: AssignmentStore, principal: Principal, cadre_id: str,
     """`unknown`: the answer to an unknown id, if not 404 (a cadre a body names)."""
     return record_for(
         principal, store.cadre(cadre_id), unknown or not_found("cadre", cadre_id),
-        lambda who, cadre: access.reads_cadre(who, cadre, serving_townships(store, cadre_id)),
+        lambda who, cadre: access.reads_cadre(
+            who, cadre, lambda: serving_townships(store, cadre_id)),
         may, doing)
 
 
@@ -61,7 +69,7 @@ def assignment(store: AssignmentStore, principal: Principal, assignment_id: str,
     return record_for(
         principal, store.assignment(assignment_id), not_found("assignment", assignment_id),
         lambda who, assignment: access.sees_assignment(
-            who, assignment, serving_departments(store, assignment["village_code"])),
+            who, assignment, lambda: serving_departments(store, assignment["village_code"])),
         may, doing)
 
 
@@ -71,7 +79,7 @@ def problem(store: AssignmentStore, principal: Principal, problem_id: str,
     return record_for(
         principal, store.problem(problem_id), not_found("problem", problem_id),
         lambda who, problem: access.reads_village(
-            who, problem, serving_departments(store, problem["village_code"])),
+            who, problem, lambda: serving_departments(store, problem["village_code"])),
         may, doing)
 
 

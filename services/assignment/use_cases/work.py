@@ -10,7 +10,7 @@ from services.common.contract import events
 from services.common.contract.events import county_today, utc_now
 from services.common.contract.http_bodies import WorkLogIn
 from services.common.contract.principals import Principal
-from services.common.contract.problems import conflict, forbidden, invalid, validated
+from services.common.contract.problems import conflict, invalid, validated
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.use_cases import created
 from services.common.values.ids import new_id
@@ -51,10 +51,8 @@ def log_work(store: AssignmentStore, actor: str, assignment_id: str, body: dict,
 
 def village_work_summary(store: AssignmentStore, actor: str, village_code: str) -> dict:
     principal = Principal.parse(actor)
-    village = shared.village(store, principal, village_code)
-    if not access.reads_village(principal, village,
-                                shared.serving_departments(store, village_code)):
-        raise forbidden(principal, f"read the work of {village_code}")
+    shared.village(store, principal, village_code, access.reads_village,
+                   f"read the work of {village_code}")
     counters, days = store.work_counters("village", village_code)
     return {"village_code": village_code, **work_summary(counters, days)}
 

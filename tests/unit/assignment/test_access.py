@@ -19,10 +19,10 @@ def who(rule) -> set[str]:
 
 @pytest.mark.parametrize("rule, allowed", [
     (lambda p: access.manages_cadre(p, CADRE), {ADMIN, AGRI}),
-    (lambda p: access.reads_cadre(p, CADRE, {T1}), {ADMIN, INSPECTOR, AGRI, OWN}),
-    (lambda p: access.reads_cadre(p, CADRE, set()), {ADMIN, INSPECTOR, AGRI}),
-    (lambda p: access.reads_village(p, VILLAGE, {"water"}), {ADMIN, INSPECTOR, WATER, OWN}),
-    (lambda p: access.reports_problem(p, VILLAGE, {"water"}), {ADMIN, WATER, OWN}),
+    (lambda p: access.reads_cadre(p, CADRE, lambda: {T1}), {ADMIN, INSPECTOR, AGRI, OWN}),
+    (lambda p: access.reads_cadre(p, CADRE, set), {ADMIN, INSPECTOR, AGRI}),
+    (lambda p: access.reads_village(p, VILLAGE, lambda: {"water"}), {ADMIN, INSPECTOR, WATER, OWN}),
+    (lambda p: access.reports_problem(p, VILLAGE, lambda: {"water"}), {ADMIN, WATER, OWN}),
     (lambda p: access.resolves_problem(p, VILLAGE), {ADMIN, OWN}),
     (lambda p: access.plans_inspections(p), {ADMIN, INSPECTOR}),
     (lambda p: access.sees_inspection(p, {"status": "planned", "township_code": T1}),
@@ -38,3 +38,17 @@ def who(rule) -> set[str]:
         "sees_filed", "reads_directory_village", "reads_village_code", "lists_cadres"])
 def test_who_may(rule, allowed):
     assert who(rule) == {str(p) for p in allowed}
+
+
+def test_who_serves_where_is_asked_only_when_nothing_else_decides():
+    def unasked():
+        raise AssertionError("the store was asked who serves")
+
+    for principal in (ADMIN, INSPECTOR, OWN):
+        assert access.reads_village(principal, VILLAGE, unasked)
+    for principal in (ADMIN, INSPECTOR, AGRI):
+        assert access.reads_cadre(principal, CADRE, unasked)
+    assert access.reports_problem(OWN, VILLAGE, unasked)
+    assert not access.reports_problem(INSPECTOR, VILLAGE, unasked)
+    assert not access.reads_cadre(WATER, CADRE, unasked)  # no department reads it by serving
+    assert not access.reads_village(OTHER, VILLAGE, unasked)  # nor a township by serving
