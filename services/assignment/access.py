@@ -38,12 +38,6 @@ def reads_directory_village(principal: Principal, village_code: str) -> bool:
     return reads_directory_township(principal, township_of_village_code(village_code))
 
 
-def reads_village_code(principal: Principal, village_code: str) -> bool:
-    """Whether the village's records are of a township the principal reads (its code names
-    its township)."""
-    return reads_township(principal, township_of_village_code(village_code))
-
-
 # --- cadres and assignments -------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ def list_inspections(store: AssignmentStore, actor: str, village: str | None = N
     if access.plans_inspections(principal):
         items, next_cursor = store.inspections(after, limit, village_code=village)
     elif principal.kind == "township":
-        if village is not None and not access.reads_village_code(principal, village):
+        if village is not None and not access.reads_directory_village(principal, village):
             raise shared.not_own_village(principal)
         items, next_cursor = store.inspections(
             after, limit, village_code=village, filed_only=True,

@@ -31,11 +31,10 @@ def who(rule) -> set[str]:
      {ADMIN, INSPECTOR, OWN}),
     (lambda p: access.reads_directory_village(p, VILLAGE["code"]),
      {ADMIN, INSPECTOR, AGRI, WATER, OWN}),
-    (lambda p: access.reads_village_code(p, VILLAGE["code"]), {ADMIN, INSPECTOR, OWN}),
     (lambda p: access.lists_cadres(p, "agri"), {ADMIN, INSPECTOR, AGRI}),
 ], ids=["manages_cadre", "reads_cadre_serving", "reads_cadre_idle", "reads_village",
         "reports_problem", "resolves_problem", "plans_inspections", "sees_planned",
-        "sees_filed", "reads_directory_village", "reads_village_code", "lists_cadres"])
+        "sees_filed", "reads_directory_village", "lists_cadres"])
 def test_who_may(rule, allowed):
     assert who(rule) == {str(p) for p in allowed}
 
