@@ -106,10 +106,6 @@ def plans_inspections(principal: Principal) -> bool:
     return reads_everything(principal)
 
 
-def files_report(principal: Principal, inspection: dict) -> bool:
-    return plans_inspections(principal)
-
-
 def sees_inspection(principal: Principal, inspection: dict) -> bool:
     """Planned inspections are for inspectors and admin only; a filed one is also its
     township's."""
