@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-from services.common.contract.events import Envelope
+from services.common.contract.events import Envelope, rfc3339
 from services.notifications.titles import Names, render
 
 # --- notifications ---------------------------------------------------------------------------
@@ -182,18 +182,12 @@ class Attempted(NamedTuple):
     webhook_note: str  # the webhook's last error (failed), or why it is disabled (gone)
 
 
-def timestamp(seconds: float) -> str:
-    """RFC 3339 UTC with milliseconds, as every time in the API."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
 def after_attempt(delivery: dict, answer: Answer, schedule: tuple[float, ...], now: float,
                   rng: random.Random | None = None) -> Attempted:
     """A 2xx delivers; 410 abandons the delivery and disables the webhook for good; anything
     else is tried again on the schedule until it is spent (exhausted)."""
     made = delivery["attempts_made"] + 1
-    attempt = {"number": made, "at": timestamp(now), "status_code": answer.status_code,
+    attempt = {"number": made, "at": rfc3339(now), "status_code": answer.status_code,
                "error": answer.error, "duration_ms": answer.duration_ms}
     status, next_due_ms = "pending", None
     if answer.status_code is not None and is_success(answer.status_code):
@@ -207,7 +201,7 @@ def after_attempt(delivery: dict, answer: Answer, schedule: tuple[float, ...], n
             status = "exhausted"
         else:
             next_due_ms = int((now + delay) * 1000)
-    next_attempt_at = timestamp(next_due_ms / 1000) if next_due_ms is not None else None
+    next_attempt_at = rfc3339(next_due_ms / 1000) if next_due_ms is not None else None
     updated = {**delivery, "attempts_made": made, "status": status,
                "next_attempt_at": next_attempt_at}
     return Attempted(updated, attempt, next_due_ms, verdict, note)
@@ -217,4 +211,4 @@ def abandoned(delivery: dict, why: str, now: float) -> tuple[dict, dict]:
     """A delivery that cannot be sent any more (its webhook or notification is gone): its new
     state, and the attempt its log shows for it."""
     return ({**delivery, "status": "abandoned", "next_attempt_at": None},
-            {"at": timestamp(now), "status_code": None, "error": why})
+            {"at": rfc3339(now), "status_code": None, "error": why})

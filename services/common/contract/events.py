@@ -7,9 +7,10 @@ breaking change fails a test.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,9 +27,16 @@ def county_today() -> date:
     return datetime.now(CHINA_STANDARD_TIME).date()
 
 
+def rfc3339(seconds: float) -> str:
+    """A Unix time as RFC 3339 UTC with milliseconds, e.g. 2026-11-26T08:00:00.123Z: every
+    time in the API and on the bus."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
 def utc_now() -> str:
-    """RFC 3339 UTC timestamp with milliseconds, e.g. 2026-11-26T08:00:00.123Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now, as RFC 3339 UTC with milliseconds (`rfc3339`)."""
+    return rfc3339(time.time())
 
 
 class Envelope(BaseModel):
@@ -46,6 +54,14 @@ class Envelope(BaseModel):
 
 class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def of(cls, record: dict, **extra) -> Self:
+        """The event of a record: each of its fields the record holds, taken from it; `extra`
+        for those it holds under another name or not at all (and over the record's)."""
+        taken = {name: record[name] for name in cls.model_fields
+                 if name in record and name not in extra}
+        return cls(**taken, **extra)
 
 
 # --- assignment -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from services.common.contract.events import rfc3339
 from services.notifications import domain
 from services.notifications.titles import Names, render
 from tests.unit.notifications.helpers import TOWNSHIP, commitment_event
@@ -86,7 +87,7 @@ def test_a_2xx_delivers_and_clears_the_next_attempt():
     assert (done.delivery["status"], done.delivery["attempts_made"]) == ("delivered", 1)
     assert done.delivery["next_attempt_at"] is None and done.next_due_ms is None
     assert done.verdict == "succeeded"
-    assert done.attempt == {"number": 1, "at": domain.timestamp(NOW), "status_code": 204,
+    assert done.attempt == {"number": 1, "at": rfc3339(NOW), "status_code": 204,
                             "error": None, "duration_ms": 12}
 
 
@@ -100,7 +101,7 @@ def test_a_failure_is_tried_again_on_the_schedule_then_exhausted():
     done = domain.after_attempt(PENDING, _answer(500), (10.0,), NOW, random.Random(1))
     assert done.delivery["status"] == "pending" and done.verdict == "failed"
     assert NOW + 8 <= done.next_due_ms / 1000 <= NOW + 12  # ten seconds, jittered
-    assert done.delivery["next_attempt_at"] == domain.timestamp(done.next_due_ms / 1000)
+    assert done.delivery["next_attempt_at"] == rfc3339(done.next_due_ms / 1000)
     assert done.webhook_note == "HTTP 500"
 
     last = domain.after_attempt(done.delivery, _answer(error="ConnectTimeout: slow"), (10.0,),
@@ -118,5 +119,5 @@ def test_a_receivers_retry_after_is_never_undercut():
 def test_an_abandoned_delivery_says_why_in_its_log():
     delivery, attempt = domain.abandoned(PENDING, domain.WEBHOOK_GONE, NOW)
     assert (delivery["status"], delivery["next_attempt_at"]) == ("abandoned", None)
-    assert attempt == {"at": domain.timestamp(NOW), "status_code": None,
+    assert attempt == {"at": rfc3339(NOW), "status_code": None,
                        "error": domain.WEBHOOK_GONE}
