@@ -29,9 +29,9 @@ def raise_need(client, n: int, request: IdempotentRequest) -> Outcome:
     need = {"id": f"need_{n}", "village_code": VILLAGE, "township_code": TOWNSHIP,
             "hardship": 3, "kind": "cement", "unit": "吨", "category": "economy",
             "purpose": "路", "raised_by": "admin", "created_at": AT}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested="10.00"), township_code=TOWNSHIP, village_code=VILLAGE)
+    event = events.make_event("resources.need_raised",
+                              events.NeedRaised.of(need, requested="10.00"),
+                              township_code=TOWNSHIP, village_code=VILLAGE)
     return ResourcesStore(client).raise_need(need, 1000, event, request, scope="admin")
 
 

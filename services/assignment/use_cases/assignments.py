@@ -49,8 +49,7 @@ def start_assignment(store: AssignmentStore, actor: str, body: dict,
     }
     event = events.make_event(
         "assignment.assignment_started",
-        events.AssignmentStarted(**{k: assignment[k] for k in
-                                    events.AssignmentStarted.model_fields}),
+        events.AssignmentStarted.of(assignment),
         township_code=village["township_code"], village_code=village["code"])
     outcome = store.start_assignment(assignment, event,
                                      IdempotentRequest.of(body, idempotency_key))
@@ -77,11 +76,9 @@ def end_assignment(store: AssignmentStore, actor: str, assignment_id: str, body:
                                    "end this assignment")
     ended = {**assignment, "status": status_after_end(request.reason),
              "ended_at": utc_now(), "end_reason": request.reason, "end_note": request.note}
-    fields = events.AssignmentEnded.model_fields
     event = events.make_event(
         "assignment.assignment_ended",
-        events.AssignmentEnded(**{k: ended[k] for k in fields if k in ended},
-                               reason=request.reason, note=request.note),
+        events.AssignmentEnded.of(ended, reason=request.reason, note=request.note),
         township_code=assignment["township_code"], village_code=assignment["village_code"])
     leaderless = None
     if assignment["role"] == "leader":

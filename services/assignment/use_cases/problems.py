@@ -62,8 +62,8 @@ def resolve_problem(store: AssignmentStore, actor: str, problem_id: str, body: d
                              "resolve this problem")
     resolved = {**problem, "status": "resolved", "resolution": request.resolution,
                 "resolved_by": actor, "resolved_at": utc_now()}
-    event = events.make_event("assignment.problem_resolved", events.ProblemResolved(
-        **{k: resolved[k] for k in events.ProblemResolved.model_fields}),
+    event = events.make_event(
+        "assignment.problem_resolved", events.ProblemResolved.of(resolved),
         township_code=problem["township_code"], village_code=problem["village_code"])
     outcome = store.resolve_problem(resolved, event)
     if outcome.name == "wrong-status":
