@@ -17,6 +17,7 @@ why. The use cases turn outcomes into answers; nothing here raises one.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import redis
@@ -29,6 +30,8 @@ from services.common.storage.outcomes import OK, REPLAY, Outcome
 from services.common.storage.processed_events import PROCESSED_TTL
 from services.common.storage.scripts import ScriptPipeline, load_script
 from services.resources.domain import PoolBalance, VillageTotalsChange, need_view, ranking_score
+
+log = logging.getLogger(__name__)
 
 SERVICE = "resources"
 COMMITMENT_DEPARTMENT = "resources:commitment-department"  # id -> department (to find it)
@@ -139,32 +142,62 @@ class ResourcesStore:
         commitment; 'reused'; or a refusal with its detail: 'unit-mismatch' with the pool's
         unit, 'insufficient' with the PoolBalance, or a refusal of the need (see
         `hold_need`)."""
+        slot = _dept(commitment["department_code"])
+        answers = request.redis_key(slot, "commitment")
+        village = None
+        if commitment.get("need_id"):
+            village, answered = self._hold(commitment, amount, request, answers)
+            if answered is not None:
+                return answered
+        outcome, *rest = self._reserve(commitment, amount, event, request, answers)
+        if outcome != OK:
+            # refused, or a replay of an earlier commitment: this one's hold goes back
+            self._unreserved(commitment, village)
+        elif village is not None:
+            self._hold_kept(need_hold(commitment["need_id"], commitment["id"]))
+        if outcome == OK:
+            wake_relay(SERVICE, self._outbox(slot))
+        if outcome in (OK, REPLAY):
+            return Outcome(outcome, json.loads(rest[0]))
+        if outcome == "insufficient":
+            return Outcome(outcome, detail=_balance(commitment["kind"], commitment["unit"],
+                                                    *rest))
+        return Outcome(outcome, detail=rest[0] if rest else None)
+
+    def _hold(self, commitment: dict, amount: int, request: IdempotentRequest,
+              answers: str) -> tuple[str | None, Outcome | None]:
+        """Hold the commitment's need: (the need's village, None); or (None, the answer) when
+        the key was answered before or the need refuses, nothing held."""
+        need_id = commitment["need_id"]
+        slot = _dept(commitment["department_code"])
+        hold = need_hold(need_id, commitment["id"])
+        # Until the pool answers, the hold is pending: if this process dies, or the answer is
+        # lost, the sweeper finds out whether the commitment was stored. In the same round
+        # trip: the need's village, and whether the key was answered before (a repeat gets
+        # the first commitment, even when the need is full by now, and holds nothing). Reads;
+        # the hold comes after them.
+        with ScriptPipeline(self.redis) as pipe:
+            pipe.zadd(PENDING_HOLDS, {hold: _now_ms()})
+            pipe.hget(NEED_VILLAGE, need_id)
+            if request.key:
+                pipe.script(self._scripts["earlier_commitment"],
+                            [answers, f"{slot}:commitments"], request.args())
+            _, village, *earlier = pipe.execute()
+        if earlier and earlier[0][0] != "new":
+            self.redis.zrem(PENDING_HOLDS, hold)
+            name, *rest = earlier[0]
+            return None, Outcome(name, json.loads(rest[0]) if rest else None)
+        held = self.hold_need(village, need_id, commitment, amount)
+        if held.name != OK:
+            self.redis.zrem(PENDING_HOLDS, hold)
+            return None, held
+        return village, None
+
+    def _reserve(self, commitment: dict, amount: int, event: Envelope,
+                 request: IdempotentRequest, answers: str) -> list:
+        """commit.lua's answer."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
-        answers = request.redis_key(slot, "commitment")
-        need_id = commitment.get("need_id")
-        hold = need_hold(need_id, commitment["id"])
-        if need_id:
-            # Until the pool answers, the hold is pending: if this process dies, or the answer
-            # is lost, the sweeper finds out whether the commitment was stored. In the same
-            # round trip: the need's village, and whether the key was answered before (a
-            # repeat gets the first commitment, even when the need is full by now, and holds
-            # nothing). Reads; the hold comes after them.
-            with ScriptPipeline(self.redis) as pipe:
-                pipe.zadd(PENDING_HOLDS, {hold: _now_ms()})
-                pipe.hget(NEED_VILLAGE, need_id)
-                if request.key:
-                    pipe.script(self._scripts["earlier_commitment"],
-                                [answers, f"{slot}:commitments"], request.args())
-                _, village, *earlier = pipe.execute()
-            if earlier and earlier[0][0] != "new":
-                self.redis.zrem(PENDING_HOLDS, hold)
-                name, *rest = earlier[0]
-                return Outcome(name, json.loads(rest[0]) if rest else None)
-            held = self.hold_need(village, need_id, commitment, amount)
-            if held.name != OK:
-                self.redis.zrem(PENDING_HOLDS, hold)
-                return held
         keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
                 department_index(department_code),
                 department_index(department_code, commitment["status"]), answers,
@@ -176,25 +209,35 @@ class ResourcesStore:
             # The lookup is written before the script, in one round trip (Redis runs a
             # connection's commands in order): a stored commitment always has its lookup, so
             # `commitment()` finds it and the sweeper never gives back the hold of a stored
-            # one. A lookup without a commitment (refused, or the process died) reads as absent.
-            # What refuses the HSET (OOM, a read-only replica, a failing disk) refuses the
-            # script's writes too, and the HSET's error is the one raised, as before.
+            # one. A refusal takes it out again (`_unreserved`); one left by a process that
+            # died reads as absent. What refuses the HSET (OOM, a read-only replica, a failing
+            # disk) refuses the script's writes too, and the HSET's error is the one raised.
             pipe.hset(COMMITMENT_DEPARTMENT, commitment["id"], department_code)
             pipe.script(self._scripts["commit"], keys, args)
-            _, (outcome, *rest) = pipe.execute()
-        if need_id:
-            if outcome != OK:
-                # refused, or a replay of an earlier commitment: this one's hold goes back
-                self.settle_need_hold(need_id, commitment["id"], 0, 0)
+            _, answer = pipe.execute()
+        return answer
+
+    def _unreserved(self, commitment: dict, village: str | None) -> None:
+        """A commitment not stored (refused, or its request replayed: the id is this
+        attempt's new one, never the replayed commitment's): its lookup goes and, with a need,
+        its hold goes back and stops pending, in one round trip."""
+        need_id = commitment.get("need_id")
+        with ScriptPipeline(self.redis) as pipe:
+            pipe.hdel(COMMITMENT_DEPARTMENT, commitment["id"])
+            if village is not None:
+                self._settle(pipe, village, need_id, commitment["id"], 0, 0)
+                pipe.zrem(PENDING_HOLDS, need_hold(need_id, commitment["id"]))
+            pipe.execute()
+        if village is not None:
+            self.rank_need(need_id, village)
+
+    def _hold_kept(self, hold: str) -> None:
+        """A stored commitment's hold stops pending. Best effort: the commitment is stored
+        and its answer is due; a hold left pending is one the sweeper finds stored."""
+        try:
             self.redis.zrem(PENDING_HOLDS, hold)
-        if outcome == OK:
-            wake_relay(SERVICE, self._outbox(slot))
-        if outcome in (OK, REPLAY):
-            return Outcome(outcome, json.loads(rest[0]))
-        if outcome == "insufficient":
-            return Outcome(outcome, detail=_balance(commitment["kind"], commitment["unit"],
-                                                    *rest))
-        return Outcome(outcome, detail=rest[0] if rest else None)
+        except redis.RedisError:
+            log.warning("a stored commitment's hold %s stays pending", hold, exc_info=True)
 
     def commitment(self, commitment_id: str) -> dict | None:
         department_code = self.redis.hget(COMMITMENT_DEPARTMENT, commitment_id)
@@ -298,13 +341,21 @@ class ResourcesStore:
             pipe.hset(NEED_VILLAGE, need["id"], need["village_code"])
             pipe.script(self._scripts["raise_need"], keys, args)
             _, (outcome, *rest) = pipe.execute()
-        if outcome not in (OK, REPLAY):
-            return Outcome(outcome)
-        need_id = rest[0]
-        ranked = self.rank_need(need_id, need["village_code"])
         if outcome == OK:
+            # the answer is what was written; ranking it is best effort, as after any change
+            # of the need (the ranking may trail, the need's own record never does)
+            view = need_view(need, requested, 0, 0)
+            try:
+                self._place(view)
+            except redis.RedisError:
+                log.warning("need %s stored, not ranked", need["id"], exc_info=True)
             wake_relay(SERVICE, self._outbox(slot))
-        return Outcome(outcome, ranked)
+            return Outcome(outcome, view)
+        # a replay's id is the first need's: the lookup written for this attempt's new id goes
+        self.redis.hdel(NEED_VILLAGE, need["id"])
+        if outcome == REPLAY:
+            return Outcome(outcome, self.rank_need(rest[0], need["village_code"]))
+        return Outcome(outcome)
 
     def _needs_of_village(self, village: str, ids: list[str]) -> dict[str, dict]:
         return self._needs_of_villages({village: ids})
@@ -340,17 +391,20 @@ class ResourcesStore:
         view. Done after each change of its counters: the ranking may trail a change by a
         moment, the counters never do."""
         need = self._needs_of_village(village, [need_id]).get(need_id)
-        if need is None:
-            return None
-        keys = (_ranking(None), _ranking(need["township_code"]))
-        with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                if need["status"] == "fulfilled":
-                    pipe.zrem(key, need_id)
-                else:
-                    pipe.zadd(key, {need_id: ranking_score(need)})
-            pipe.execute()
+        if need is not None:
+            self._place(need)
         return need
+
+    def _place(self, need: dict) -> None:
+        """Put a need's view where it ranks, county-wide and in its township (out, once
+        fulfilled)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in (_ranking(None), _ranking(need["township_code"])):
+                if need["status"] == "fulfilled":
+                    pipe.zrem(key, need["id"])
+                else:
+                    pipe.zadd(key, {need["id"]: ranking_score(need)})
+            pipe.execute()
 
     def ranked_needs(self, township: str | None, start: int, count: int) -> list[dict]:
         """Unfulfilled needs from rank `start`, hardest first."""
@@ -398,17 +452,25 @@ class ResourcesStore:
             self.redis.zrem(PENDING_HOLDS, hold)
         return given_back
 
-    def settle_need_hold(self, need_id: str, commitment_id: str, hold: int,
-                         delivered: int) -> bool:
+    def settle_need_hold(self, need_id: str, commitment_id: str, hold: int, delivered: int,
+                         village: str | None = None) -> bool:
         """Change a commitment's hold on its need to `hold`, counting `delivered`; False when
-        there was nothing to change (no such hold, or settled before). The need is ranked
-        again either way: a process that died between the settlement and the ranking has it
-        repaired when the event comes again."""
-        village = self.redis.hget(NEED_VILLAGE, need_id)
+        there was nothing to change (no such hold, or settled before). `village` is the
+        need's (a commitment's own village is its need's: hold_need.lua saw to it), looked up
+        when not given. The need is ranked again either way: a process that died between the
+        settlement and the ranking has it repaired when the event comes again."""
+        village = village or self.redis.hget(NEED_VILLAGE, need_id)
         if village is None:
             return False
-        slot = _village(village)
-        changed = self._run("settle_need_hold", [f"{slot}:need-counters", f"{slot}:need-holds"],
-                            [need_id, need_hold(need_id, commitment_id), hold, delivered])
+        with ScriptPipeline(self.redis) as pipe:
+            self._settle(pipe, village, need_id, commitment_id, hold, delivered)
+            [changed] = pipe.execute()
         self.rank_need(need_id, village)
         return bool(changed)
+
+    def _settle(self, pipe: ScriptPipeline, village: str, need_id: str, commitment_id: str,
+                hold: int, delivered: int) -> None:
+        slot = _village(village)
+        pipe.script(self._scripts["settle_need_hold"],
+                    [f"{slot}:need-counters", f"{slot}:need-holds"],
+                    [need_id, need_hold(need_id, commitment_id), hold, delivered])

@@ -3,12 +3,20 @@ one case of its table; then the invariants under many concurrent writers, and th
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 
 from services.common.contract import events
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.outcomes import Outcome
 from services.resources.domain import PoolBalance, totals_change
-from services.resources.store import PENDING_HOLDS, ResourcesStore, need_hold, village_index
+from services.resources.store import (
+    COMMITMENT_DEPARTMENT,
+    NEED_VILLAGE,
+    PENDING_HOLDS,
+    ResourcesStore,
+    need_hold,
+    village_index,
+)
 from tests.integration.helpers import VILLAGE, add_pool, commit, commitment, need, raise_need
 
 pytestmark = pytest.mark.integration
@@ -78,6 +86,9 @@ def test_commit(store, redis_client, quantity, key, fingerprint, outcome, reserv
         assert answer.detail.available == 800
     if outcome != "ok":
         assert store.commitment("cmt_2") is None
+        # nor its lookup (a replay's is cmt_2's, this attempt's new id: cmt_1's stays)
+        assert redis_client.hget(COMMITMENT_DEPARTMENT, "cmt_2") is None
+    assert redis_client.hget(COMMITMENT_DEPARTMENT, "cmt_1") == "agri"
     assert balance(store).reserved == reserved
     assert redis_client.llen(OUTBOX) == 2 + 1 + (outcome == "ok")
 
@@ -178,6 +189,17 @@ def test_raise_need(store, redis_client, key, fingerprint, outcome, needs):
     assert [n["id"] for n in store.needs_of_village(VILLAGE)] == needs
     assert redis_client.llen(NEED_OUTBOX) == len(needs)
     assert sorted(n["id"] for n in store.ranked_needs(None, 0, 10)) == needs
+    # a replayed or refused need leaves no lookup behind
+    assert sorted(redis_client.hkeys(NEED_VILLAGE)) == needs
+
+
+def test_a_stored_need_is_answered_when_ranking_it_fails(store, monkeypatch):
+    def down(need):
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(store, "_place", down)
+    answer = raise_need(store, "need_1", requested=1000)
+    assert answer.name == "ok" and answer.record == need(store, "need_1")
 
 
 # --- hold_need.lua ----------------------------------------------------------------------------
@@ -311,6 +333,23 @@ def test_a_hold_whose_commitment_was_never_stored_goes_back_to_the_need(store, r
     assert store.sweep_pending_holds(older_than_ms=0) == 1
     assert need(store, "need_1")["committed"] == "0.00"
     assert store.sweep_pending_holds(older_than_ms=0) == 0  # once
+
+
+def test_a_stored_commitment_is_answered_when_its_hold_cannot_stop_pending(
+        store, redis_client, monkeypatch):
+    add_pool(store)
+    raise_need(store, "need_1")
+
+    def down(*keys):
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis_client, "zrem", down)
+    answer = commit(store, 1, quantity="3.00", need_id="need_1").outcome
+    assert answer.name == "ok" and store.commitment("cmt_1") == answer.record
+    monkeypatch.undo()
+    assert redis_client.zcard(PENDING_HOLDS) == 1  # the sweeper finds it stored
+    assert store.sweep_pending_holds(older_than_ms=0) == 0
+    assert need(store, "need_1")["committed"] == "3.00"
 
 
 def test_a_hold_whose_answer_was_lost_but_commitment_stored_stays(store, redis_client):

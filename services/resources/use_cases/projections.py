@@ -29,7 +29,9 @@ def apply_commitment_event(store: ResourcesStore, body: dict) -> bool:
                                        totals_change(envelope.type, commitment))
     settled = need_hold_after(envelope.type, commitment)
     if commitment.get("need_id") and settled is not None:
-        store.settle_need_hold(commitment["need_id"], commitment["id"], *settled)
+        # the commitment's village is its need's (hold_need.lua saw to it)
+        store.settle_need_hold(commitment["need_id"], commitment["id"], *settled,
+                               village=commitment["village_code"])
     return applied
 
 
