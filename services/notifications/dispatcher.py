@@ -54,7 +54,7 @@ class WebhookDispatcher(BackgroundLoop):
                                    limits=httpx.Limits(max_connections=slots,
                                                        max_keepalive_connections=slots))
         self.lease_ms = int((self.timeout + 30) * 1000)
-        self.allowed = tuple(settings.webhook_allowed)
+        self.allowed = settings.webhook_allowed
         self.in_flight: Counter[str] = Counter()
         self._pool_was_filled = False
         self.sender = deliveries.Sender(
@@ -63,7 +63,7 @@ class WebhookDispatcher(BackgroundLoop):
             # change)
             open_secret=functools.lru_cache(maxsize=4096)(self.box.open),
             allowed=self.allowed,
-            schedule=tuple(settings.webhook_retry_schedule or DEFAULT_SCHEDULE))
+            schedule=settings.webhook_retry_schedule or DEFAULT_SCHEDULE)
 
     def stop(self):
         super().stop()

@@ -221,8 +221,10 @@ class NotificationsStore:
             keys=[f"{slot}:webhooks", TOWNSHIPS, request.redis_key(slot, f"webhook:{scope}")],
             args=[webhook["id"], json.dumps(webhook, ensure_ascii=False), township_code,
                   *_health_key_around(slot), *request.args()])
-        if outcome in (OK, REPLAY):
-            return Outcome(outcome, json.loads(found[0]))
+        if outcome == OK:
+            return Outcome(OK, webhook)  # the one just stored, as it was given
+        if outcome == REPLAY:
+            return Outcome(REPLAY, json.loads(found[0]))
         return Outcome(outcome, detail=found[0] if found else None)
 
     def delete_webhook(self, township_code: str, webhook_id: str) -> bool:
@@ -278,12 +280,12 @@ class NotificationsStore:
                               unpack(item) if item else None)
 
     def record_attempt(self, township_code: str, delivery: dict, attempt: dict,
-                       next_due_ms: int | None, verdict: str = "", webhook_note: str = "",
-                       claimed_as: str = "") -> None:
+                       next_due_ms: int | None, verdict: str = "", webhook_note: str = "", *,
+                       claimed_as: str) -> None:
         """The attempt, the delivery's new state, when (if ever) to try again, and what it
         tells about the webhook (`verdict`: succeeded, failed, gone, or '' for nothing, with
-        `webhook_note`), in one step. `claimed_as`: the delivery's member in the due queue,
-        when it was claimed from it."""
+        `webhook_note`), in one step. `claimed_as`: the delivery's member in the due queue
+        when it was claimed from it ('' when it was not)."""
         slot = township_slot(township_code)
         self._record_attempt(
             keys=[_attempts_key(slot, delivery["id"]), f"{slot}:deliveries", DUE_DELIVERIES,

@@ -348,7 +348,7 @@ def test_retry_delivery(store, redis_client, case, webhook_id, delivery_id, stat
     finished = json.loads(redis_client.hget(f"{SLOT}:deliveries", "dlv_whk_1_0")) | {
         "status": status, "attempts_made": 4}
     store.record_attempt(T, finished, {"at": AT, "error": "HTTP 500"},
-                         None if status != "pending" else 10 ** 13)
+                         None if status != "pending" else 10 ** 13, claimed_as="")
     if disabled == "health":
         redis_client.hset(f"{SLOT}:webhook:whk_1:health",
                           mapping={"status": "disabled", "disabled_reason": "410 Gone"})
