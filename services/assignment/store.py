@@ -90,14 +90,10 @@ Page = tuple[list[dict], str | None]  # records, and the cursor of the next page
 
 
 def _answer(reply: list) -> Outcome:
-    """A script's reply `{name}`, `{name, record JSON}` or `{name, id of the assignment in the
-    way}` (the outcome's detail)."""
-    name, *rest = reply
-    if not rest:
-        return Outcome(name)
-    if rest[0].startswith("{"):
-        return Outcome(name, json.loads(rest[0]))
-    return Outcome(name, detail=rest[0])
+    """Every script replies `{name, record JSON or false, detail or false}` (the detail: the
+    id of the assignment in the way); Lua's false arrives as None."""
+    name, record, detail = reply
+    return Outcome(name, json.loads(record) if record is not None else None, detail)
 
 
 def _now_score() -> int:
