@@ -122,8 +122,7 @@ class AssignmentStore:
     # --- directory ---------------------------------------------------------------------------
 
     def get(self, kind: str, code: str) -> dict | None:
-        raw = self.redis.hget(DIRECTORY[kind][0], code)
-        return json.loads(raw) if raw else None
+        return self._record(DIRECTORY[kind][0], code)
 
     def upsert(self, kind: str, code: str, fields: dict,
                announce: Callable[[dict], Envelope]) -> tuple[dict, bool]:
