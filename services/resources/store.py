@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import NamedTuple
 
 import redis
 
@@ -39,6 +40,11 @@ NEED_VILLAGE = "resources:need-village"  # need id -> village
 RANKED_NEEDS = "resources:needs:ranked"  # needs not yet fulfilled, by ranking_score
 ALL_COMMITMENTS = "resources:commitments:all"
 PENDING_HOLDS = "resources:need-holds:pending"  # need hold -> when it was held (ms)
+# A commitment is stored only this soon after its need was held (commit.lua, by Redis's
+# clock), and the sweeper looks only at holds older than that and a margin: it never gives
+# back the hold of a commitment that can still be stored.
+HOLD_DEADLINE_MS = 20_000
+SWEEP_AFTER_MS = HOLD_DEADLINE_MS + 10_000
 SCRIPTS = ("add_to_pool", "commit", "earlier_commitment", "move_commitment", "raise_need",
            "hold_need", "settle_need_hold", "project_commitment")
 
@@ -90,6 +96,11 @@ def _now_ms() -> int:
 def _balance(kind: str, unit: str | None, pooled, reserved, delivered) -> PoolBalance:
     return PoolBalance(kind, unit or "", int(pooled or 0), int(reserved or 0),
                        int(delivered or 0))
+
+
+class _Held(NamedTuple):
+    village: str  # the need's
+    at: int  # when, ms: the pending hold's score
 
 
 class ResourcesStore:
@@ -144,16 +155,17 @@ class ResourcesStore:
         `hold_need`)."""
         slot = _dept(commitment["department_code"])
         answers = request.redis_key(slot, "commitment")
-        village = None
+        held = None
         if commitment.get("need_id"):
-            village, answered = self._hold(commitment, amount, request, answers)
-            if answered is not None:
-                return answered
-        outcome, *rest = self._reserve(commitment, amount, event, request, answers)
+            held = self._hold(commitment, amount, request, answers)
+            if isinstance(held, Outcome):
+                return held
+        outcome, *rest = self._reserve(commitment, amount, event, request, answers, held)
         if outcome != OK:
-            # refused, or a replay of an earlier commitment: this one's hold goes back
-            self._unreserved(commitment, village)
-        elif village is not None:
+            # refused (a hold held too long included), or a replay of an earlier commitment:
+            # this one's hold goes back
+            self._unreserved(commitment, held.village if held else None)
+        elif held is not None:
             self._hold_kept(need_hold(commitment["need_id"], commitment["id"]))
         if outcome == OK:
             wake_relay(SERVICE, self._outbox(slot))
@@ -165,19 +177,19 @@ class ResourcesStore:
         return Outcome(outcome, detail=rest[0] if rest else None)
 
     def _hold(self, commitment: dict, amount: int, request: IdempotentRequest,
-              answers: str) -> tuple[str | None, Outcome | None]:
-        """Hold the commitment's need: (the need's village, None); or (None, the answer) when
-        the key was answered before or the need refuses, nothing held."""
+              answers: str) -> _Held | Outcome:
+        """Hold the commitment's need; or the answer, nothing held, when the key was answered
+        before or the need refuses."""
         need_id = commitment["need_id"]
         slot = _dept(commitment["department_code"])
-        hold = need_hold(need_id, commitment["id"])
+        hold, held_at = need_hold(need_id, commitment["id"]), _now_ms()
         # Until the pool answers, the hold is pending: if this process dies, or the answer is
         # lost, the sweeper finds out whether the commitment was stored. In the same round
         # trip: the need's village, and whether the key was answered before (a repeat gets
         # the first commitment, even when the need is full by now, and holds nothing). Reads;
         # the hold comes after them.
         with ScriptPipeline(self.redis) as pipe:
-            pipe.zadd(PENDING_HOLDS, {hold: _now_ms()})
+            pipe.zadd(PENDING_HOLDS, {hold: held_at})
             pipe.hget(NEED_VILLAGE, need_id)
             if request.key:
                 pipe.script(self._scripts["earlier_commitment"],
@@ -186,16 +198,17 @@ class ResourcesStore:
         if earlier and earlier[0][0] != "new":
             self.redis.zrem(PENDING_HOLDS, hold)
             name, *rest = earlier[0]
-            return None, Outcome(name, json.loads(rest[0]) if rest else None)
+            return Outcome(name, json.loads(rest[0]) if rest else None)
         held = self.hold_need(village, need_id, commitment, amount)
         if held.name != OK:
             self.redis.zrem(PENDING_HOLDS, hold)
-            return None, held
-        return village, None
+            return held
+        return _Held(village, held_at)
 
     def _reserve(self, commitment: dict, amount: int, event: Envelope,
-                 request: IdempotentRequest, answers: str) -> list:
-        """commit.lua's answer."""
+                 request: IdempotentRequest, answers: str, held: _Held | None) -> list:
+        """commit.lua's answer: 'hold-expired' too when the need was held more than
+        HOLD_DEADLINE_MS before."""
         department_code = commitment["department_code"]
         slot = _dept(department_code)
         keys = [pool_key(department_code, commitment["kind"]), f"{slot}:commitments",
@@ -204,7 +217,7 @@ class ResourcesStore:
                 self._outbox(slot)]
         args = [commitment["id"], amount, commitment["unit"],
                 json.dumps(commitment, ensure_ascii=False), serialize(event), *request.args(),
-                _now_ms()]
+                _now_ms(), held.at if held else "", HOLD_DEADLINE_MS]
         with ScriptPipeline(self.redis) as pipe:
             # The lookup is written before the script, in one round trip (Redis runs a
             # connection's commands in order): a stored commitment always has its lookup, so
@@ -441,11 +454,16 @@ class ResourcesStore:
             return Outcome(outcome, detail=tuple(int(n) for n in rest))
         return Outcome(outcome, detail=rest[0] if rest else None)
 
-    def sweep_pending_holds(self, older_than_ms: int = 30_000) -> int:
+    def sweep_pending_holds(self, older_than_ms: int = SWEEP_AFTER_MS) -> int:
         """Give back holds whose commitment was never stored (its process died between the
-        hold and the reservation); returns how many were given back."""
+        hold and the reservation, or stalled past HOLD_DEADLINE_MS, after which commit.lua
+        refuses to store it); returns how many were given back. Their age is read on Redis's
+        clock, as commit.lua reads it: a commitment stored and a hold given back never meet,
+        whatever the skew of the service's clocks."""
+        seconds, micros = self.redis.time()
+        now = seconds * 1000 + micros // 1000
         given_back = 0
-        for hold in self.redis.zrangebyscore(PENDING_HOLDS, "-inf", _now_ms() - older_than_ms):
+        for hold in self.redis.zrangebyscore(PENDING_HOLDS, "-inf", now - older_than_ms):
             need_id, commitment_id = need_hold_parts(hold)
             if self.commitment(commitment_id) is None:
                 given_back += self.settle_need_hold(need_id, commitment_id, 0, 0)

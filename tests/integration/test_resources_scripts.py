@@ -1,5 +1,6 @@
 """The resources store's Lua scripts against the real Redis, each outcome a script can answer
 one case of its table; then the invariants under many concurrent writers, and the sweeper."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -8,9 +9,11 @@ import redis
 from services.common.contract import events
 from services.common.storage.idempotent_requests import IdempotentRequest
 from services.common.storage.outcomes import Outcome
+from services.resources import store as resources_store
 from services.resources.domain import PoolBalance, totals_change
 from services.resources.store import (
     COMMITMENT_DEPARTMENT,
+    HOLD_DEADLINE_MS,
     NEED_VILLAGE,
     PENDING_HOLDS,
     ResourcesStore,
@@ -65,21 +68,37 @@ def test_add_to_pool_keeps_exact_hundredths_far_beyond_floats(store):
 
 # --- commit.lua -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("quantity, key, fingerprint, outcome, reserved", [
-    ("8.00", None, None, "ok", 1800),  # exactly what is available
-    ("8.01", None, None, "insufficient", 1000),
-    ("3.00", "k-1", "fp-1", "replay", 1000),  # cmt_1's key and body: cmt_1 again
-    ("3.00", "k-1", "another body", "reused", 1000),
+@pytest.mark.parametrize("quantity, key, fingerprint, held_ago, outcome, reserved", [
+    ("8.00", None, None, None, "ok", 1800),  # exactly what is available
+    ("8.01", None, None, None, "insufficient", 1000),
+    ("3.00", "k-1", "fp-1", None, "replay", 1000),  # cmt_1's key and body: cmt_1 again
+    ("3.00", "k-1", "another body", None, "reused", 1000),
+    # its need held this long ago (ms): just in time, then too late (the sweeper may have
+    # given the hold back)
+    ("3.00", None, None, HOLD_DEADLINE_MS - 2000, "ok", 1300),
+    ("3.00", None, None, HOLD_DEADLINE_MS + 1, "hold-expired", 1000),
 ])
-def test_commit(store, redis_client, quantity, key, fingerprint, outcome, reserved):
+def test_commit(store, redis_client, monkeypatch, quantity, key, fingerprint, held_ago, outcome,
+                reserved):
     add_pool(store, 2000)
     add_pool(store, 200)  # the pool's counters are read, not cached: 22.00 pooled
     first = commit(store, 1, key="k-1", quantity="10.00")
     redis_client.hincrby("resources:{dept:agri}:pool:cement", "delivered", 400)
-    answer = commit(store, 2, key=key, quantity=quantity, fingerprint=fingerprint).outcome
+    need_id = None
+    if held_ago is not None:
+        need_id = raise_need(store, "need_1", requested=5000).record["id"]
+        monkeypatch.setattr(resources_store, "_now_ms",
+                            lambda: int(time.time() * 1000) - held_ago)
+    answer = commit(store, 2, key=key, quantity=quantity, fingerprint=fingerprint,
+                    need_id=need_id).outcome
+    monkeypatch.undo()
     assert answer.name == outcome
+    if need_id:  # held while the pool is asked: kept if stored, given back if not
+        assert need(store, need_id)["committed"] == ("3.00" if outcome == "ok" else "0.00")
+        assert redis_client.zcard(PENDING_HOLDS) == 0
     if outcome in ("ok", "replay"):
-        expected = first.outcome.record if outcome == "replay" else commitment(2, quantity)
+        expected = (first.outcome.record if outcome == "replay"
+                    else commitment(2, quantity, need_id))
         assert answer.record == expected and store.commitment(expected["id"]) == expected
     if outcome == "insufficient":
         assert answer.detail == PoolBalance("cement", "吨", 2200, 1000, 400)
@@ -350,6 +369,34 @@ def test_a_stored_commitment_is_answered_when_its_hold_cannot_stop_pending(
     assert redis_client.zcard(PENDING_HOLDS) == 1  # the sweeper finds it stored
     assert store.sweep_pending_holds(older_than_ms=0) == 0
     assert need(store, "need_1")["committed"] == "3.00"
+
+
+def test_a_commitment_stalled_while_the_sweeper_gave_its_hold_back_is_never_stored(
+        store, redis_client, monkeypatch):
+    """The race of a stalled process: need held, hold swept (never stored, as far as the
+    sweeper can tell), the need covered by another commitment, then the reservation."""
+    add_pool(store)
+    raise_need(store, "need_1", requested=1000)
+    stalled = [resources_store.SWEEP_AFTER_MS + 1]
+    monkeypatch.setattr(resources_store, "_now_ms",
+                        lambda: int(time.time() * 1000) - stalled[0])
+    hold_need = store.hold_need
+
+    def hold_then_stall(*args):
+        held = hold_need(*args)
+        if stalled[0]:
+            stalled[0] = 0
+            assert store.sweep_pending_holds() == 1
+            assert commit(store, "other", quantity="10.00", need_id="need_1").outcome.name == "ok"
+        return held
+
+    monkeypatch.setattr(store, "hold_need", hold_then_stall)
+    answer = commit(store, "stalled", quantity="6.00", need_id="need_1").outcome
+    assert answer.name == "hold-expired"
+    assert store.commitment("cmt_stalled") is None
+    assert need(store, "need_1")["committed"] == "10.00"  # its requested, not 16.00
+    assert balance(store).reserved == 1000
+    assert redis_client.zcard(PENDING_HOLDS) == 0
 
 
 def test_a_hold_whose_answer_was_lost_but_commitment_stored_stays(store, redis_client):

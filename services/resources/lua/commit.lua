@@ -6,13 +6,22 @@
 -- KEYS: 1 pool hash of this kind, 2 commitments hash, 3 index of all, 4 index of 'committed',
 --       5 idempotency key, 6 outbox
 -- ARGV: 1 commitment id, 2 amount (hundredths), 3 unit, 4 commitment (JSON), 5 event (JSON),
---       6-8 the request, 9 index score (creation time, ms)
+--       6-8 the request, 9 index score (creation time, ms), 10 when its need was held (ms;
+--       '' without a need), 11 how long a hold may wait for its commitment (ms)
+-- A commitment whose need was held longer ago than that is refused ('hold-expired'): the
+-- sweeper may have given the hold back (store.sweep_pending_holds), and storing the
+-- commitment then would over-commit the need. Time is Redis's, as the sweeper reads it.
 -- A refusal for want of stock answers the pool's counters as stored (pooled, reserved,
 -- delivered); what is available of them is domain.PoolBalance.available.
 --! include idempotent_requests
 local earlier = earlier_answer(KEYS[5], ARGV[6], ARGV[8])
 if earlier == 'reused' then return {'reused'} end
 if earlier then return {'replay', redis.call('HGET', KEYS[2], earlier['id'])} end
+if ARGV[10] ~= '' then
+    local now = redis.call('TIME')
+    local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+    if now_ms - tonumber(ARGV[10]) > tonumber(ARGV[11]) then return {'hold-expired'} end
+end
 local unit = redis.call('HGET', KEYS[1], 'unit')
 if unit and unit ~= ARGV[3] then return {'unit-mismatch', unit} end
 local pooled = redis.call('HGET', KEYS[1], 'pooled') or '0'

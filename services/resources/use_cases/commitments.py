@@ -14,6 +14,7 @@ from services.common.contract.problems import (
     forbidden,
     invalid,
     not_found,
+    unavailable,
     validated,
 )
 from services.common.storage.idempotent_requests import IdempotentRequest
@@ -91,6 +92,11 @@ def _refusal(outcome: Outcome, commitment: dict) -> Problem | None:
         need_kind, need_unit = outcome.detail
         return invalid(f"need {need_id} is for {need_kind} counted in {need_unit}",
                        ["body", "kind"], type="need-mismatch")
+    if outcome.name == "hold-expired":
+        # this process stalled between holding the need and reserving: the hold may be given
+        # back by now, so nothing was stored; a retry holds the need afresh
+        return unavailable(f"the commitment to need {need_id} took too long to store; retry "
+                           "with the same Idempotency-Key")
     if outcome.name == "overcommitted":
         still = from_hundredths(lacking(*outcome.detail))
         return conflict("need-overcommitted",

@@ -1,7 +1,10 @@
 """Use cases of commitments: commit (to a village, to a need), deliver, confirm, cancel."""
+import time
+
 import pytest
 
-from services.resources.use_cases import commitments, needs, pools, views
+from services.resources import store as resources_store
+from services.resources.use_cases import commitments, needs, pools, projections, views
 from tests.unit.resources.conftest import (
     ADMIN,
     AGRI,
@@ -137,6 +140,36 @@ def test_a_repeat_to_a_need_full_by_now_gets_the_first_commitment_and_holds_noth
     assert reused.type == "idempotency-key-reused"
     [held] = needs.village_needs(pooled, directory, TOWN, V1)["items"]
     assert (held["committed"], held["lacking"]) == ("10.00", "0.00")
+
+
+def test_a_commitment_stalled_past_its_hold_s_deadline_is_503_and_never_over_commits(
+        pooled, monkeypatch):
+    """The process stalls between holding the need and reserving; meanwhile the sweeper gives
+    its hold back and another department covers the need. The stalled commitment is refused,
+    not stored over the need's requested amount; retried, it holds the need afresh."""
+    need = needs.raise_need(pooled, directory, TOWN, V1, need_body("40"))["need"]
+    stalled = [resources_store.SWEEP_AFTER_MS + 1]  # how long ago its hold is, once taken
+    monkeypatch.setattr(resources_store, "_now_ms",
+                        lambda: int(time.time() * 1000) - stalled[0])
+    hold_need = pooled.hold_need
+
+    def hold_then_stall(*args):
+        held = hold_need(*args)
+        if stalled[0]:
+            stalled[0] = 0  # the rest happens now
+            assert projections.give_back_need_holds(pooled) == 1
+            commit(pooled, "40", need_id=need["id"], department="water")
+        return held
+
+    monkeypatch.setattr(pooled, "hold_need", hold_then_stall)
+    problem = refusal(commit, pooled, "25", "k-1", need_id=need["id"])
+    assert (problem.status, problem.type) == (503, "service-unavailable")
+    assert "Idempotency-Key" in problem.detail
+    [now] = needs.village_needs(pooled, directory, TOWN, V1)["items"]
+    assert (now["requested"], now["committed"]) == ("40.00", "40.00")
+    assert pool(pooled)["reserved"] == "0.00"
+    retried = refusal(commit, pooled, "25", "k-1", need_id=need["id"])
+    assert retried.type == "need-overcommitted"
 
 
 def test_a_delivery_settles_the_pool_and_gives_back_what_did_not_arrive(pooled, redis):
