@@ -224,16 +224,18 @@ class AssignmentStore:
         return self._page(PROBLEMS, village_problems_key(village_code, status or "all"), after,
                           limit)
 
-    def inspections(self, after: str | None, limit: int, village_code: str | None = None,
-                    township_code: str | None = None, filed_only: bool = False) -> Page:
-        """Every inspection, a village's, or (filed only) a township's."""
-        if township_code is not None:
-            index = township_inspections_key(township_code)
-        elif village_code is not None:
-            index = village_inspections_key(village_code, filed_only)
-        else:
-            index = ALL_INSPECTIONS
-        return self._page(INSPECTIONS, index, after, limit)
+    def all_inspections(self, after: str | None, limit: int) -> Page:
+        return self._page(INSPECTIONS, ALL_INSPECTIONS, after, limit)
+
+    def village_inspections(self, village_code: str, filed_only: bool, after: str | None,
+                            limit: int) -> Page:
+        return self._page(INSPECTIONS, village_inspections_key(village_code, filed_only), after,
+                          limit)
+
+    def township_filed_inspections(self, township_code: str, after: str | None,
+                                   limit: int) -> Page:
+        """A township's filed inspections (its planned ones are in no township index)."""
+        return self._page(INSPECTIONS, township_inspections_key(township_code), after, limit)
 
     def active_assignments(self, village_code: str) -> list[dict]:
         return self._records(ASSIGNMENTS, sorted(self.redis.smembers(

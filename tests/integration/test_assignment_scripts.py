@@ -293,8 +293,8 @@ def test_transition_counts_each_absence_against_its_assignment(store, redis_clie
                                    ["asg_1", "asg_2"])
     assert answer.name == "ok"
     assert redis_client.hgetall(ABSENCES) == {"asg_1": "1", "asg_2": "1"}
-    assert store.inspections(None, 10, township_code=TOWNSHIP)[0] == [filed]
-    assert store.inspections(None, 10, village_code=VILLAGE, filed_only=True)[0] == [filed]
+    assert store.township_filed_inspections(TOWNSHIP, None, 10)[0] == [filed]
+    assert store.village_inspections(VILLAGE, True, None, 10)[0] == [filed]
     again = store.file_inspection(filed, event("assignment.inspection_filed"), ["asg_1"])
     assert again.name == "wrong-status"
     assert redis_client.hgetall(ABSENCES) == {"asg_1": "1", "asg_2": "1"}

@@ -85,13 +85,15 @@ def list_inspections(store: AssignmentStore, actor: str, village: str | None = N
     principal = Principal.parse(actor)
     limit = parse_limit(limit)
     if access.plans_inspections(principal):
-        items, next_cursor = store.inspections(after, limit, village_code=village)
+        items, next_cursor = (store.all_inspections(after, limit) if village is None
+                              else store.village_inspections(village, False, after, limit))
     elif principal.kind == "township":
-        if village is not None and not access.reads_directory_village(principal, village):
+        if village is None:
+            items, next_cursor = store.township_filed_inspections(principal.code, after, limit)
+        elif access.reads_directory_village(principal, village):
+            items, next_cursor = store.village_inspections(village, True, after, limit)
+        else:
             raise shared.not_own_village(principal)
-        items, next_cursor = store.inspections(
-            after, limit, village_code=village, filed_only=True,
-            township_code=None if village else principal.code)
     else:
         raise forbidden(principal, "list inspections")
     return page(items, next_cursor)
