@@ -13,10 +13,10 @@
 -- commitment then would over-commit the need. Time is Redis's, as the sweeper reads it.
 -- A refusal for want of stock answers the pool's counters as stored (pooled, reserved,
 -- delivered); what is available of them is domain.PoolBalance.available.
---! include idempotent_requests
-local earlier = earlier_answer(KEYS[5], ARGV[6], ARGV[8])
-if earlier == 'reused' then return {'reused'} end
-if earlier then return {'replay', redis.call('HGET', KEYS[2], earlier['id'])} end
+--! include commitment_answer
+-- (which includes idempotent_requests: remember_answer below)
+local earlier = earlier_commitment(KEYS[5], ARGV[6], ARGV[8], KEYS[2])
+if earlier then return earlier end
 if ARGV[10] ~= '' then
     local now = redis.call('TIME')
     local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
