@@ -96,7 +96,8 @@ def _answer(reply: list) -> Outcome:
     return Outcome(name, json.loads(record) if record is not None else None, detail)
 
 
-def _now_score() -> int:
+def now_score() -> int:
+    """The score a record is indexed by: the millisecond it is stored in."""
     return int(time.time() * 1000)
 
 
@@ -105,8 +106,10 @@ def _json(record: dict) -> str:
 
 
 class AssignmentStore:
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, now_score: Callable[[], int] = now_score):
+        """`now_score`: the clock records are indexed by (a test's may tick once a write)."""
         self.redis = client
+        self._now_score = now_score
         self._start_assignment = load_script(client, "services.assignment", "start_assignment")
         self._end_assignment = load_script(client, "services.assignment", "end_assignment")
         self._log_work = load_script(client, "services.assignment", "log_work")
@@ -267,7 +270,7 @@ class AssignmentStore:
         """`ok` (stored with its indexes and event), `replay` or `reused`."""
         return self._wrote(_answer(self._create_record(
             keys=[records, request.redis_key(SERVICE, scope), OUTBOX, *indexes],
-            args=[record["id"], _json(record), serialize(event) if event else "", _now_score(),
+            args=[record["id"], _json(record), serialize(event) if event else "", self._now_score(),
                   *request.args()],
         )), announced=event is not None)
 
@@ -300,7 +303,7 @@ class AssignmentStore:
         """`ok`, `not-found` or `wrong-status` (with the record held)."""
         return self._wrote(_answer(self._transition(
             keys=[records, OUTBOX, ABSENCES, *add_to, *remove_from],
-            args=[record_id, expected_status, _json(updated), serialize(event), _now_score(),
+            args=[record_id, expected_status, _json(updated), serialize(event), self._now_score(),
                   len(add_to), *absences],
         )))
 
@@ -334,7 +337,7 @@ class AssignmentStore:
                   OUTBOX],
             args=[assignment["id"], _json(assignment), assignment["role"],
                   assignment["starts_on"], assignment["ends_on"], serialize(event),
-                  _now_score(), *request.args()],
+                  self._now_score(), *request.args()],
         )))
 
     def end_assignment(self, ended: dict, event: Envelope, leaderless_event: Envelope | None,
@@ -358,5 +361,5 @@ class AssignmentStore:
                   WORK_LOGS, cadre_counters, cadre_days, village_counters, village_days,
                   request.redis_key(SERVICE, f"work-log:{assignment}"), OUTBOX],
             args=[assignment, log["id"], _json(log), log["date"], log["task"],
-                  log["households_visited"], serialize(event), _now_score(), *request.args()],
+                  log["households_visited"], serialize(event), self._now_score(), *request.args()],
         )))

@@ -22,12 +22,12 @@ TERM = ((TODAY - timedelta(days=200)).isoformat(), (TODAY + timedelta(days=200))
 
 
 @pytest.fixture
-def store(monkeypatch) -> AssignmentStore:
+def store() -> AssignmentStore:
     # Records are indexed by the millisecond they are stored in; a test stores several in one,
     # so it gets a clock that ticks once per write (lists then come in the order written).
     ticks = itertools.count(1_800_000_000_000)
-    monkeypatch.setattr("services.assignment.store._now_score", lambda: next(ticks))
-    return AssignmentStore(fakeredis.FakeRedis(decode_responses=True))
+    return AssignmentStore(fakeredis.FakeRedis(decode_responses=True),
+                           now_score=lambda: next(ticks))
 
 
 def outbox_events(store: AssignmentStore) -> list[dict]:
