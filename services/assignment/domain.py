@@ -12,10 +12,6 @@ from datetime import date
 
 from services.common.contract.codes import ROLES, TASKS, township_of_village_code
 
-# The order a village's team is shown in: its leader, its first secretary, then members (the
-# contract lists the roles in that order).
-TEAM_ORDER = ROLES
-
 
 def village_belongs(village_code: str, township_code: str) -> bool:
     """A village's 12-digit code starts with its township's 9-digit code."""
@@ -23,7 +19,9 @@ def village_belongs(village_code: str, township_code: str) -> bool:
 
 
 def team_order(assignment: dict) -> tuple[int, str]:
-    return TEAM_ORDER.index(assignment["role"]), assignment["starts_on"]
+    """A village's team is shown leader, first secretary, then members (the contract lists the
+    roles in that order), each by start."""
+    return ROLES.index(assignment["role"]), assignment["starts_on"]
 
 
 def status_after_end(reason: str) -> str:

@@ -13,8 +13,6 @@ from services.common.contract.paging import page, parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, not_found, valid_code, validated
 
-KINDS = tuple(DIRECTORY)  # township, village, department
-
 
 def public(record: dict) -> dict:
     """A directory entry as answered: without the revision projections use."""
@@ -150,6 +148,6 @@ def list_departments(store: AssignmentStore, after: str | None = None, limit=Non
 def directory_entry(store: AssignmentStore, kind: str, code: str) -> dict | None:
     """The full stored record (with revision), for another service's projection that has not
     seen it yet."""
-    if kind not in KINDS:
+    if kind not in DIRECTORY:
         raise invalid(f"unknown directory kind {kind!r}")
     return store.get(kind, code)
