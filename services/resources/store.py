@@ -290,9 +290,13 @@ class ResourcesStore:
             return township_index(township)
         return ALL_COMMITMENTS
 
-    def position_after(self, index: str, after: str | None) -> int:
-        """Where a page that follows `after` starts (0: the first page, or an unknown id)."""
-        rank = self.redis.zrank(index, after) if after else None
+    def position_after(self, index: str, after: str | None, highest_first: bool = False) -> int:
+        """Where a page of the sorted set `index` that follows `after` starts (0: the first
+        page, or an unknown id); `highest_first` for a set read highest score first (a needs
+        ranking)."""
+        if not after:
+            return 0
+        rank = (self.redis.zrevrank if highest_first else self.redis.zrank)(index, after)
         return rank + 1 if rank is not None else 0
 
     def commitment_ids(self, index: str, start: int, count: int) -> list[str]:
@@ -419,9 +423,21 @@ class ResourcesStore:
                     pipe.zadd(key, {need["id"]: ranking_score(need)})
             pipe.execute()
 
+    def need_ranking(self, township: str | None) -> str:
+        """The ranking of a township's unfulfilled needs, or the county's (None): hardest
+        (highest) first."""
+        return _ranking(township)
+
+    def ranked_need_ids(self, township: str | None, start: int, count: int) -> list[str]:
+        """Ids of unfulfilled needs from rank `start`, hardest first."""
+        return self.redis.zrevrange(_ranking(township), start, start + count - 1)
+
     def ranked_needs(self, township: str | None, start: int, count: int) -> list[dict]:
         """Unfulfilled needs from rank `start`, hardest first."""
-        ids = self.redis.zrevrange(_ranking(township), start, start + count - 1)
+        return self.needs(self.ranked_need_ids(township, start, count))
+
+    def needs(self, ids: list[str]) -> list[dict]:
+        """The needs of `ids`, in that order (unknown ids left out): two round trips."""
         villages = self.redis.hmget(NEED_VILLAGE, ids) if ids else []
         wanted: dict[str, list[str]] = {}
         for need_id, village in zip(ids, villages, strict=True):
@@ -429,9 +445,6 @@ class ResourcesStore:
                 wanted.setdefault(village, []).append(need_id)
         found = self._needs_of_villages(wanted)
         return [found[i] for i in ids if i in found]
-
-    def need_rank(self, township: str | None, need_id: str) -> int | None:
-        return self.redis.zrevrank(_ranking(township), need_id)
 
     def hold_need(self, village: str | None, need_id: str, commitment: dict,
                   amount: int) -> Outcome:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from services.common.contract import events
 from services.common.contract.events import utc_now
 from services.common.contract.http_bodies import NEED_STATUSES, NeedIn
-from services.common.contract.paging import page, parse_limit
+from services.common.contract.paging import parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid, validated
 from services.common.storage.idempotent_requests import IdempotentRequest
@@ -14,8 +14,6 @@ from services.common.values.quantities import to_hundredths
 from services.resources import access
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-
-CHUNK = 200  # needs read from the ranking at a time while filtering by status or kind
 
 
 def raise_need(store: ResourcesStore, directory: Directory, actor: str, village_code: str,
@@ -31,9 +29,8 @@ def raise_need(store: ResourcesStore, directory: Directory, actor: str, village_
             "township_code": village["township_code"], "hardship": village["hardship"],
             "kind": request.kind, "unit": request.unit, "category": request.category,
             "purpose": request.purpose, "raised_by": actor, "created_at": utc_now()}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested=request.quantity),
+    event = events.make_event("resources.need_raised",
+                              events.NeedRaised.of(need, requested=request.quantity),
         township_code=village["township_code"], village_code=village_code)
     stored, replayed = created(store.raise_need(
         need, to_hundredths(request.amount), event,
@@ -58,23 +55,18 @@ def list_needs(store: ResourcesStore, actor: str, status: str | None = "open",
     if status == "fulfilled":
         raise invalid("fulfilled needs are read per village: "
                       "GET /v1/villages/{code}/needs", ["query", "status"])
-    start = 0
-    if after:
-        rank = store.need_rank(township, after)
-        start = rank + 1 if rank is not None else 0
-    wanted, scanned, size = [], start, limit + 1  # one more tells whether there is a next
-    while len(wanted) <= limit:
-        chunk = store.ranked_needs(township, scanned, size)
-        if not chunk:
-            break
-        scanned += size
-        size = CHUNK  # what filters left out is made up in larger reads
-        wanted += [n for n in chunk
-                   if (n["status"] == status
-                       or status == "unfulfilled" and n["status"] != "fulfilled")
-                   and (kind is None or n["kind"] == kind)]
-    items = wanted[:limit]
-    return page(items, items[-1]["id"] if len(wanted) > limit else None)
+
+    def wanted(need: dict) -> bool:
+        return ((need["status"] == status
+                 or status == "unfulfilled" and need["status"] != "fulfilled")
+                and (kind is None or need["kind"] == kind))
+
+    def read(start: int, count: int) -> tuple[int, list[dict]]:
+        ids = store.ranked_need_ids(township, start, count)
+        return len(ids), store.needs(ids)
+
+    start = store.position_after(store.need_ranking(township), after, highest_first=True)
+    return shared.fill_page(read, start, wanted, limit)
 
 
 def village_needs(store: ResourcesStore, directory: Directory, actor: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.common.contract.paging import page
 from services.common.contract.principals import Principal
 from services.common.contract.problems import (
     forbidden,
@@ -60,6 +61,26 @@ def village_in_body(directory: Directory, code: str) -> dict:
         raise invalid(f"village {code} is not registered", ["body", "village_code"],
                       type="unknown-village")
     return village
+
+
+CHUNK = 200  # ids read at a time, after the first page's worth, while filtering
+
+
+def fill_page(read: Callable[[int, int], tuple[int, list[dict]]], start: int,
+              wanted: Callable[[dict], bool], limit: int) -> dict:
+    """The first `limit` records from position `start` of an index that are `wanted`; `next`
+    is the last of them when more follow. `read(start, count)` answers how many positions it
+    read (fewer than `count`: the index ends there) and the records they hold."""
+    found, size = [], limit + 1  # one more tells whether there is a next page
+    while len(found) <= limit:
+        scanned, records = read(start, size)
+        start += scanned
+        found += [r for r in records if wanted(r)]
+        if scanned < size:
+            break
+        size = CHUNK  # what the filters left out is made up in larger reads
+    items = found[:limit]
+    return page(items, items[-1]["id"] if len(found) > limit else None)
 
 
 def unit_mismatch(kind: str, held_unit: str):

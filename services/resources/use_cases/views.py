@@ -1,9 +1,7 @@
 """Reading commitments: one, a page of them, and a village's totals (who gives what where)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from services.common.contract.paging import page, parse_limit
+from services.common.contract.paging import parse_limit
 from services.common.contract.principals import Principal
 from services.common.contract.problems import forbidden, invalid
 from services.common.use_cases import Directory
@@ -11,8 +9,6 @@ from services.resources import access
 from services.resources.domain import STATUSES, resource_lines
 from services.resources.store import ResourcesStore
 from services.resources.use_cases import shared
-
-CHUNK = 200  # commitments read at a time, after the first page's worth, while filtering
 
 
 def get_commitment(store: ResourcesStore, actor: str, commitment_id: str) -> dict:
@@ -49,24 +45,11 @@ def list_commitments(store: ResourcesStore, actor: str, village: str | None = No
                 and (status is None or commitment["status"] == status)
                 and access.sees_commitment(principal, commitment))
 
-    return _page(store, index, department, wanted, after, limit)
+    def read(start: int, count: int) -> tuple[int, list[dict]]:
+        ids = store.commitment_ids(index, start, count)
+        return len(ids), store.commitments(ids, department)
 
-
-def _page(store: ResourcesStore, index: str, department: str | None,
-          wanted: Callable[[dict], bool], after: str | None, limit: int) -> dict:
-    """The first `limit` commitments of `index` after `after` that are `department`'s (if
-    given) and `wanted`; `next` is the last of them when more follow."""
-    start = store.position_after(index, after)
-    found, size = [], limit + 1  # one more tells whether there is a next page
-    while len(found) <= limit:
-        ids = store.commitment_ids(index, start, size)
-        start += len(ids)
-        found += [c for c in store.commitments(ids, department) if wanted(c)]
-        if len(ids) < size:
-            break
-        size = CHUNK  # what the filters left out is made up in larger reads
-    items = found[:limit]
-    return page(items, items[-1]["id"] if len(found) > limit else None)
+    return shared.fill_page(read, store.position_after(index, after), wanted, limit)
 
 
 def village_resources(store: ResourcesStore, directory: Directory, actor: str,
