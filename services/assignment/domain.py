@@ -13,6 +13,11 @@ from datetime import date
 from services.common.contract.codes import ROLES, TASKS, township_of_village_code
 
 
+def township_in_county(township_code: str, county_code: str) -> bool:
+    """A township's 9-digit code starts with its county's 6-digit code."""
+    return township_code.startswith(county_code)
+
+
 def village_belongs(village_code: str, township_code: str) -> bool:
     """A village's 12-digit code starts with its township's 9-digit code."""
     return township_of_village_code(village_code) == township_code

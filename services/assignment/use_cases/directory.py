@@ -4,7 +4,7 @@ keeps every rule and announces every entry like a single PUT does."""
 from __future__ import annotations
 
 from services.assignment import access
-from services.assignment.domain import village_belongs
+from services.assignment.domain import township_in_county, village_belongs
 from services.assignment.store import DIRECTORY, AssignmentStore
 from services.assignment.use_cases import shared
 from services.common.contract import events
@@ -25,7 +25,7 @@ def public(record: dict) -> dict:
 def register_township(store: AssignmentStore, code: str, body: dict) -> dict:
     valid_code("township", code, ["path", "code"])
     township = validated(TownshipIn, body)
-    if not code.startswith(township.county_code):
+    if not township_in_county(code, township.county_code):
         raise invalid(f"township {code} is not in county {township.county_code}",
                       ["body", "county_code"])
 

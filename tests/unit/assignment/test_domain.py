@@ -7,6 +7,14 @@ from services.assignment import domain
 from services.common.contract.codes import TASKS
 
 
+@pytest.mark.parametrize("township, county, belongs", [
+    ("610581100", "610581", True),
+    ("610582100", "610581", False),
+])
+def test_a_township_code_starts_with_its_county_s(township, county, belongs):
+    assert domain.township_in_county(township, county) is belongs
+
+
 @pytest.mark.parametrize("village, township, belongs", [
     ("610581100201", "610581100", True),
     ("610581101201", "610581100", False),
