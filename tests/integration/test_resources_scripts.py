@@ -129,8 +129,6 @@ def test_commit_refuses_another_unit_and_an_empty_pool(store):
 @pytest.mark.parametrize("key, fingerprint, outcome, need_committed", [
     ("k-1", "fp-1", "replay", 1000),  # the need is full: the repeat still gets cmt_1
     ("k-1", "another body", "reused", 1000),
-    ("k-2", "fp-2", "overcommitted", 1000),  # a new request asks the need, which is full
-    (None, None, "overcommitted", 1000),
 ])
 def test_earlier_commitment(store, redis_client, key, fingerprint, outcome, need_committed):
     add_pool(store)
@@ -244,6 +242,22 @@ def test_hold_need(store, redis_client, offer, outcome, detail, committed):
     # each commitment's hold is named by store.need_hold, once
     holds = redis_client.hgetall(f"resources:{{village:{VILLAGE}}}:need-holds")
     assert need_hold("need_1", "cmt_0") in holds and len(holds) == 1 + (committed == 1000)
+
+
+@pytest.mark.parametrize("key, fingerprint", [
+    ("k-2", "fp-2"),  # a new key: earlier_commitment.lua finds nothing, the need is asked
+    (None, None),
+])
+def test_hold_need_refuses_a_new_commitment_to_a_full_need(store, redis_client, key,
+                                                           fingerprint):
+    add_pool(store)
+    raise_need(store, "need_1", requested=1000)
+    commit(store, 1, key="k-1", quantity="10.00", need_id="need_1")
+    answer = commit(store, 2, key=key, quantity="10.00", fingerprint=fingerprint,
+                    need_id="need_1").outcome
+    assert answer.name == "overcommitted"
+    assert need(store, "need_1")["committed"] == "10.00"
+    assert redis_client.zcard(PENDING_HOLDS) == 0
 
 
 def test_hold_need_of_an_unknown_need(store, redis_client):

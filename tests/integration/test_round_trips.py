@@ -54,7 +54,7 @@ def test_a_keyed_commitment_to_a_need_asks_for_its_earlier_answer_in_the_same_ro
     commit(store, 0, need_id="need_1", key="k-0")  # Redis has the scripts from now on
     round_trips.clear()
     commit(store, 1, need_id="need_1", quantity="4.00", key="k-1")
-    assert len(round_trips) == 6  # was 8: the earlier answer read alone, then the commitment
+    assert len(round_trips) == 6  # was 7: the earlier answer read alone, then the commitment
     round_trips.clear()
     replayed = commit(store, 2, need_id="need_1", quantity="4.00", key="k-1", fingerprint="fp-1")
     assert replayed.outcome.name == "replay" and len(round_trips) == 2  # was 2
