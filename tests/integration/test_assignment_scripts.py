@@ -9,7 +9,6 @@ import pytest
 
 from services.assignment.store import (
     ABSENCES,
-    ASSIGNMENTS,
     CADRES,
     OUTBOX,
     PROBLEMS,
@@ -110,29 +109,30 @@ def start(store, record: dict, key: str | None = None, body: str = "a"):
     return store.start_assignment(record, event(), request(key, {"body": body}))
 
 
-@pytest.mark.parametrize("held, second, key, outcome", [
-    (dict(), dict(cadre_id="cdr_2"), None, "ok"),
-    (dict(), dict(village=OTHER_VILLAGE), None, "cadre-already-assigned"),
-    (dict(ends="2026-03-31"), dict(village=OTHER_VILLAGE, starts="2026-03-31"), None,
+@pytest.mark.parametrize("held, second, key, body, outcome", [
+    # the held assignment (made with key "k", body "a"); the second, its key and body; outcome
+    (dict(), dict(cadre_id="cdr_2"), None, "a", "ok"),
+    (dict(), dict(village=OTHER_VILLAGE), None, "a", "cadre-already-assigned"),
+    (dict(ends="2026-03-31"), dict(village=OTHER_VILLAGE, starts="2026-03-31"), None, "a",
      "cadre-already-assigned"),                                        # one shared day
-    (dict(ends="2026-03-31"), dict(village=OTHER_VILLAGE, starts="2026-04-01"), None, "ok"),
-    (dict(role="leader"), dict(cadre_id="cdr_2", role="leader"), None, "role-taken"),
-    (dict(role="first_secretary"), dict(cadre_id="cdr_2", role="first_secretary"), None,
+    (dict(ends="2026-03-31"), dict(village=OTHER_VILLAGE, starts="2026-04-01"), None, "a",
+     "ok"),
+    (dict(role="leader"), dict(cadre_id="cdr_2", role="leader"), None, "a", "role-taken"),
+    (dict(role="first_secretary"), dict(cadre_id="cdr_2", role="first_secretary"), None, "a",
      "role-taken"),
     (dict(role="leader", ends="2026-03-31"),
-     dict(cadre_id="cdr_2", role="leader", starts="2026-04-01"), None, "ok"),  # a successor
-    (dict(role="leader"), dict(cadre_id="cdr_2", role="first_secretary"), None, "ok"),
-    (dict(role="member"), dict(cadre_id="cdr_2", role="member"), None, "ok"),
-    (dict(), dict(cadre_id="cdr_2"), "k", "replay"),                   # the held one's key
-    (dict(), dict(cadre_id="cdr_2"), "k-other-body", "reused"),
+     dict(cadre_id="cdr_2", role="leader", starts="2026-04-01"), None, "a", "ok"),  # successor
+    (dict(role="leader"), dict(cadre_id="cdr_2", role="first_secretary"), None, "a", "ok"),
+    (dict(role="member"), dict(cadre_id="cdr_2", role="member"), None, "a", "ok"),
+    (dict(), dict(cadre_id="cdr_2"), "k", "a", "replay"),              # the held one's key
+    (dict(), dict(cadre_id="cdr_2"), "k", "b", "reused"),              # ... with another body
 ], ids=["another-cadre", "cadre-busy", "cadre-busy-one-day", "cadre-back-to-back",
         "leader-taken", "first-secretary-taken", "leader-successor", "other-role",
         "members", "replay", "reused"])
-def test_start_assignment(store, redis_client, held, second, key, outcome):
+def test_start_assignment(store, redis_client, held, second, key, body, outcome):
     assert start(store, assignment(1, **held), key="k").name == "ok"
     before = snapshot(redis_client)
-    answer = start(store, assignment(2, **second), key=key and "k",
-                   body="b" if key == "k-other-body" else "a")
+    answer = start(store, assignment(2, **second), key=key, body=body)
     assert answer.name == outcome
     if outcome == "ok":
         new = assignment(2, **second)
@@ -227,13 +227,17 @@ def work_log(n: int, day: str = "2026-06-01", task: str = "plan", households: in
       "households:dispute": "2"}, 2),
     (dict(), "k", "a", "replay", {"entries:plan": "1", "households:plan": "3"}, 1),
     (dict(), "k", "b", "reused", {"entries:plan": "1", "households:plan": "3"}, 1),
-    (dict(assignment_id="asg_ended"), None, "b", "not-active",
+    (dict(), None, "b", "not-active",                                  # asg_1 has ended
      {"entries:plan": "1", "households:plan": "3"}, 1),
 ], ids=["same-day", "other-day-and-task", "replay", "reused", "not-active"])
 def test_log_work(store, redis_client, second, key, body, outcome, counters, days):
     start(store, assignment(1))
     assert store.log_work(work_log(1), event("assignment.work_logged"),
                           request("k", {"body": "a"})).name == "ok"
+    if outcome == "not-active":
+        assert store.end_assignment({**assignment(1), "status": "ended"},
+                                    event("assignment.assignment_ended"), None,
+                                    TODAY).name == "ok"
     before = snapshot(redis_client)
     answer = store.log_work(work_log(2, **second), event("assignment.work_logged"),
                             request(key, {"body": body}))
@@ -295,7 +299,10 @@ def test_transition_counts_each_absence_against_its_assignment(store, redis_clie
     assert redis_client.hgetall(ABSENCES) == {"asg_1": "1", "asg_2": "1"}
     assert store.township_filed_inspections(TOWNSHIP, None, 10)[0] == [filed]
     assert store.village_inspections(VILLAGE, True, None, 10)[0] == [filed]
-    again = store.file_inspection(filed, event("assignment.inspection_filed"), ["asg_1"])
-    assert again.name == "wrong-status"
+    before = snapshot(redis_client)
+    again = store.file_inspection({**filed, "report": "another"},
+                                  event("assignment.inspection_filed"), ["asg_1"])
+    assert (again.name, again.record) == ("wrong-status", filed)
     assert redis_client.hgetall(ABSENCES) == {"asg_1": "1", "asg_2": "1"}
-    assert ASSIGNMENTS not in snapshot(redis_client)
+    # the refused filing counted no absence, stored no record or event, moved no index
+    assert snapshot(redis_client) == before
