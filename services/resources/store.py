@@ -359,14 +359,12 @@ class ResourcesStore:
             pipe.script(self._scripts["raise_need"], keys, args)
             _, (outcome, *rest) = pipe.execute()
         if outcome == OK:
-            # the answer is what was written; ranking it is best effort, as after any change
-            # of the need (the ranking may trail, the need's own record never does)
-            view = need_view(need, requested, 0, 0)
-            try:
-                self._place(view)
-            except redis.RedisError:
-                log.warning("need %s stored, not ranked", need["id"], exc_info=True)
             wake_relay(SERVICE, self._outbox(slot))
+            # the answer is what was written. If ranking it fails the caller gets 503 and a
+            # retry with its Idempotency-Key replays, which ranks it: a new need is never
+            # left out of the ranking departments read.
+            view = need_view(need, requested, 0, 0)
+            self._place(view)
             return Outcome(outcome, view)
         # a replay's id is the first need's: the lookup written for this attempt's new id goes
         self.redis.hdel(NEED_VILLAGE, need["id"])

@@ -210,13 +210,22 @@ def test_raise_need(store, redis_client, key, fingerprint, outcome, needs):
     assert sorted(redis_client.hkeys(NEED_VILLAGE)) == needs
 
 
-def test_a_stored_need_is_answered_when_ranking_it_fails(store, monkeypatch):
+def test_a_need_stored_but_not_ranked_is_ranked_by_the_keyed_retry(store, monkeypatch):
+    """Ranking fails after the need is stored: the caller is told to retry (503 at the edge),
+    and its retry with the same Idempotency-Key replays the need and ranks it."""
+    place = store._place
+
     def down(need):
         raise redis.ConnectionError("Redis went away")
 
     monkeypatch.setattr(store, "_place", down)
-    answer = raise_need(store, "need_1", requested=1000)
-    assert answer.name == "ok" and answer.record == need(store, "need_1")
+    with pytest.raises(redis.ConnectionError):
+        raise_need(store, "need_1", requested=1000, key="k-1")
+    assert store.ranked_needs(None, 0, 10) == []
+    monkeypatch.setattr(store, "_place", place)
+    answer = raise_need(store, "need_2", requested=1000, key="k-1")
+    assert answer.name == "replay" and answer.record == need(store, "need_1")
+    assert [n["id"] for n in store.ranked_needs(None, 0, 10)] == ["need_1"]
 
 
 # --- hold_need.lua ----------------------------------------------------------------------------
