@@ -128,8 +128,8 @@ def load_cadres(client: redis.Redis, villages: list[dict], departments: list[str
                       "role": "leader" if n < len(villages) else "member",
                       "starts_on": "2026-01-01", "ends_on": "2026-12-31",
                       "created_at": "2026-11-01T00:00:00Z"}
-        event = events.make_event("assignment.assignment_started", events.AssignmentStarted(
-            **{k: assignment[k] for k in events.AssignmentStarted.model_fields}))
+        event = events.make_event("assignment.assignment_started",
+                                  events.AssignmentStarted.of(assignment))
         store.start_assignment(assignment, event, BULK)
         if rng.random() < 0.001:
             say(f"  cadres {n}/{count}")
@@ -206,10 +206,10 @@ def load_needs(client: redis.Redis, villages: list[dict], count: int) -> None:
                 "township_code": village["township_code"], "hardship": village["hardship"],
                 "kind": "cement", "unit": "吨", "category": "economy", "purpose": "修路",
                 "raised_by": "bulk", "created_at": f"2026-11-01T00:00:{n % 60:02d}Z"}
-        event = events.make_event("resources.need_raised", events.NeedRaised(
-            **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-            requested="50.00"), township_code=village["township_code"],
-            village_code=village["code"])
+        event = events.make_event("resources.need_raised",
+                                  events.NeedRaised.of(need, requested="50.00"),
+                                  township_code=village["township_code"],
+                                  village_code=village["code"])
         resources.raise_need(need, 5000, event, BULK, scope="bulk")
     for key in client.scan_iter("resources:{village:*}:outbox", count=10_000):
         client.delete(key)

@@ -46,9 +46,9 @@ def raise_need(store: ResourcesStore, need_id="need_1", requested=1000, purpose=
     need = {"id": need_id, "village_code": VILLAGE, "township_code": TOWNSHIP, "hardship": 3,
             "kind": "cement", "unit": "吨", "category": "economy", "purpose": purpose,
             "raised_by": "admin", "created_at": "2026-11-26T00:00:00Z"}
-    event = events.make_event("resources.need_raised", events.NeedRaised(
-        **{k: need[k] for k in events.NeedRaised.model_fields if k in need},
-        requested="10.00"), township_code=TOWNSHIP, village_code=VILLAGE)
+    event = events.make_event("resources.need_raised",
+                              events.NeedRaised.of(need, requested="10.00"),
+                              township_code=TOWNSHIP, village_code=VILLAGE)
     return store.raise_need(need, requested, event, IdempotentRequest(key, fingerprint),
                             scope="admin")
 
